@@ -1,0 +1,63 @@
+"""Reading the source documents and normalising their text for comparison."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+SOURCES_DIR = Path(__file__).parent / "sources"
+
+_MARKUP = re.compile(
+    r"\[bookmark: [^\]]*\]"  # Word bookmarks (郴州)
+    r"|<[^<>\n]{1,200}>"  # HTML tags and autolink brackets (长沙)
+    r"|\*\*"  # Markdown bold
+)
+_DASHES = re.compile(r"[‐‑‒–—―－]+|-{2,}")
+_SPACE = re.compile(r"\s+")
+
+
+def strip_markup(text: str) -> str:
+    """Remove extraction markup (bookmarks, HTML tags, Markdown bold) but keep the words."""
+    return _MARKUP.sub("", text)
+
+
+def normalize(text: str) -> str:
+    """The comparison form of a text: NFKC, no markup, no whitespace, one kind of dash."""
+    text = unicodedata.normalize("NFKC", strip_markup(text))
+    text = _DASHES.sub("-", text)
+    return _SPACE.sub("", text)
+
+
+def digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+class SourceText:
+    """One source document as 1-based lines."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.lines: list[str] = path.read_text(encoding="utf-8").split("\n")
+        if self.lines and self.lines[-1] == "":
+            self.lines.pop()
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def line(self, number: int) -> str:
+        return self.lines[number - 1]
+
+    def span(self, first: int, last: int) -> str:
+        """Lines first..last (inclusive, 1-based) joined with newlines."""
+        if not 1 <= first <= last <= len(self.lines):
+            raise IndexError(f"{self.path.name}: lines {first}-{last} outside 1-{len(self.lines)}")
+        return "\n".join(self.lines[first - 1 : last])
+
+    def normalized_span(self, first: int, last: int) -> str:
+        return normalize(self.span(first, last))
+
+
+@lru_cache(maxsize=None)
+def load_source(file_name: str) -> SourceText:
+    return SourceText(SOURCES_DIR / file_name)
