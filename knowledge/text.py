@@ -8,10 +8,13 @@ from pathlib import Path
 
 SOURCES_DIR = Path(__file__).parent / "sources"
 
+_AUTOLINK = re.compile(r"<((?:https?://|www\.)[^<>\s]+)>")  # 长沙: (<http://www.cs12333.com>) keeps the URL
 _MARKUP = re.compile(
     r"\[bookmark: [^\]]*\]"  # Word bookmarks (郴州)
-    r"|<[^<>\n]{1,200}>"  # HTML tags and autolink brackets (长沙)
+    r"|<[^<>\n]{1,200}>"  # HTML tags (长沙)
     r"|\*\*"  # Markdown bold
+    r"|^[ \t]*- ",  # Markdown bullets at the start of a line (长沙, 湖北)
+    re.MULTILINE,
 )
 _DASHES = re.compile(r"[‐‑‒–—―－]+|-{2,}")
 _SPACE = re.compile(r"\s+")
@@ -19,7 +22,7 @@ _SPACE = re.compile(r"\s+")
 
 def strip_markup(text: str) -> str:
     """Remove extraction markup (bookmarks, HTML tags, Markdown bold) but keep the words."""
-    return _MARKUP.sub("", text)
+    return _MARKUP.sub("", _AUTOLINK.sub(r"\1", text))
 
 
 def normalize(text: str) -> str:

@@ -1,19 +1,24 @@
-"""Write the draft data file of one or all documents: python -m knowledge.importers [doc ...]."""
+"""Write the data file of one or all documents from the importer and the recorded corrections.
+
+Usage: python -m knowledge.importers [doc ...]
+"""
 from __future__ import annotations
 
 import sys
 
+from knowledge.corrections import apply_corrections, load_corrections
 from knowledge.datafiles import DOCUMENTS_DIR, dump_yaml
 from knowledge.importers import DOCUMENTS, parse
 
 
 def main(argv: list[str]) -> int:
     for document in argv or DOCUMENTS:
-        data = parse(document)
+        data = apply_corrections(parse(document), load_corrections(document))
         path = DOCUMENTS_DIR / f"{document}.yml"
         header = (
-            f"# Reviewed data of the {document} source document. Drafted by `python -m knowledge.importers "
-            f"{document}`;\n# every deliberate difference from that draft is recorded in ../corrections/{document}.yml.\n"
+            f"# Reviewed data of the {document} source document: `python -m knowledge.importers {document}` output\n"
+            f"# plus the corrections in ../corrections/{document}.yml. After editing this file by hand, record\n"
+            f"# the change with `python -m knowledge corrections {document} --reason '...'`.\n"
         )
         path.write_text(header + dump_yaml(data), encoding="utf-8")
         print(f"{path}: {len(data['items'])} items")

@@ -1,0 +1,407 @@
+"""The query API over knowledge.db, used by the actions, the agent console and the CLI."""
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from knowledge.build import DB_PATH, bigrams
+from knowledge.manifest import Document, documents
+from knowledge.text import normalize
+
+LIST_TABLES = ("process", "materials", "time_limits", "notes", "legal_basis", "online_channels")
+PHONE_LIKE = re.compile(r"\d{7,}")
+
+
+class KnowledgeBaseError(Exception):
+    """knowledge.db is missing or unusable."""
+
+
+@dataclass(frozen=True)
+class Source:
+    document: str
+    first_line: int
+    last_line: int
+
+    @property
+    def citation(self) -> str:
+        return f"{documents()[self.document].citation}第{self.first_line}–{self.last_line}行" \
+            if self.first_line != self.last_line else f"{documents()[self.document].citation}第{self.first_line}行"
+
+
+@dataclass
+class Fact:
+    """One sourced record: a material, a time limit, a step, a note, an office, a phone …"""
+    text: str
+    source: Source
+    condition: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Region:
+    id: str
+    name: str
+    level: str  # province | city | county
+    province: str
+    city: str | None
+    document: str | None  # None: not covered by the documents
+    unit: str | None
+    typed: str = ""  # what the user typed
+
+    @property
+    def covered(self) -> bool:
+        return self.document is not None
+
+    @property
+    def label(self) -> str:
+        return self.name if self.level != "county" else f"{self.city}{self.name}"
+
+
+@dataclass
+class RegionResolution:
+    region: Region | None
+    alternatives: list[Region] = field(default_factory=list)  # when the name is ambiguous (高新区)
+    start: int = -1  # where the name stands in the normalised text
+    typed: str = ""
+
+
+@dataclass
+class ItemMatch:
+    code: str
+    name: str
+    level: str  # main | sub
+    matched: str  # the alias or words that matched
+    score: float
+
+
+@dataclass
+class ItemGuide:
+    """Everything one document says about one of its items, restricted to the region's office."""
+    document: Document
+    key: str
+    code: str | None
+    local_code: str | None
+    row: int | None
+    name: str
+    source: Source
+    sections: dict[str, Fact]
+    process: list[Fact]
+    materials: list[Fact]
+    time_limits: list[Fact]
+    notes: list[Fact]
+    legal_basis: list[Fact]
+    online_channels: list[Fact]
+    forms: list[Fact]
+    offices: list[Fact]
+    phones: list[Fact]
+
+
+@dataclass
+class Conflict:
+    id: str
+    code: str
+    aspect: str
+    topic: str
+    statements: list[Fact]
+    hunan2025: Fact | None
+    note: str | None
+
+
+@dataclass
+class Gap:
+    id: str
+    aspects: list[str]
+    statement: str
+    offer: list[str]
+    evidence: list[Fact]
+
+
+@dataclass
+class Guide:
+    code: str
+    region: Region | None
+    document: Document
+    entries: list[ItemGuide]
+    conflicts: list[Conflict]
+    gaps: list[Gap]
+
+    @property
+    def absent(self) -> bool:
+        """The serving document has no such item."""
+        return not self.entries
+
+
+class KnowledgeBase:
+    def __init__(self, path: Path | str = DB_PATH):
+        path = Path(path)
+        if not path.exists():
+            raise KnowledgeBaseError(f"{path} does not exist: run `python -m knowledge build` (or `make run`)")
+        self.connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        self.connection.row_factory = sqlite3.Row
+        try:
+            tables = {row[0] for row in self.connection.execute("select name from sqlite_master")}
+        except sqlite3.DatabaseError as error:
+            raise KnowledgeBaseError(f"{path} is not a usable knowledge base: {error}") from error
+        missing = {"items", "regions", "region_names", "catalogue", "aliases", "search"} - tables
+        if missing:
+            raise KnowledgeBaseError(f"{path} lacks tables {sorted(missing)}: rebuild it")
+
+    def _rows(self, sql: str, *params: Any) -> list[sqlite3.Row]:
+        return self.connection.execute(sql, params).fetchall()
+
+    # Regions -------------------------------------------------------------------------------------------
+
+    @cached_property
+    def _regions(self) -> dict[str, Region]:
+        return {row["id"]: Region(**dict(row)) for row in self._rows("select * from regions")}
+
+    @cached_property
+    def _region_names(self) -> dict[str, list[str]]:
+        """normalised name → region ids, longest names first."""
+        names: dict[str, list[str]] = {}
+        for row in self._rows("select normalized, region_id from region_names"):
+            names.setdefault(row["normalized"], []).append(row["region_id"])
+        return dict(sorted(names.items(), key=lambda pair: -len(pair[0])))
+
+    def region(self, region_id: str) -> Region:
+        return self._regions[region_id]
+
+    def find_regions(self, text: str) -> list[RegionResolution]:
+        """Every place named in a text, in order, longest names first (耒阳市 before 阳)."""
+        haystack = normalize(text).lower()
+        taken = [False] * len(haystack)
+        found: list[tuple[int, str, list[str]]] = []
+        for name, ids in self._region_names.items():
+            start = haystack.find(name)
+            while start != -1:
+                if not any(taken[start : start + len(name)]):
+                    taken[start : start + len(name)] = [True] * len(name)
+                    found.append((start, name, ids))
+                start = haystack.find(name, start + 1)
+        found.sort()
+        cities = {self._regions[ids[0]].city for _, _, ids in found if len(ids) == 1}
+        resolutions = []
+        for start, name, ids in found:
+            candidates = [self._regions[region_id] for region_id in ids]
+            preferred = [region for region in candidates if region.city in cities] if len(ids) > 1 else candidates
+            chosen = preferred[0] if len(preferred) == 1 else None
+            if chosen is not None:
+                chosen = Region(**{**chosen.__dict__, "typed": name})
+            resolutions.append(RegionResolution(chosen, [] if chosen else candidates, start, name))
+        return resolutions
+
+    def resolve_region(self, text: str) -> RegionResolution:
+        """The most specific place named in a text (a county over its city), or an empty resolution."""
+        resolutions = self.find_regions(text)
+        if not resolutions:
+            return RegionResolution(None)
+        levels = {"county": 0, "city": 1, "province": 2}
+        return min(resolutions, key=lambda r: levels[r.region.level] if r.region else -1)
+
+    # Items ---------------------------------------------------------------------------------------------
+
+    @cached_property
+    def _aliases(self) -> dict[str, set[str]]:
+        aliases: dict[str, set[str]] = {}
+        for row in self._rows("select alias, code from aliases"):
+            aliases.setdefault(normalize(row["alias"]).lower(), set()).add(row["code"])
+        return dict(sorted(aliases.items(), key=lambda pair: -len(pair[0])))
+
+    @cached_property
+    def catalogue(self) -> dict[str, sqlite3.Row]:
+        return {row["code"]: row for row in self._rows("select * from catalogue")}
+
+    def find_items(self, text: str, limit: int = 5) -> list[ItemMatch]:
+        """Items a free text is about: by the names and aliases in it, else by full-text search."""
+        haystack = normalize(text).lower()
+        taken = [False] * len(haystack)
+        matches: dict[str, ItemMatch] = {}
+        for alias, codes in self._aliases.items():
+            start = haystack.find(alias)
+            if start == -1 or any(taken[start : start + len(alias)]):
+                continue
+            taken[start : start + len(alias)] = [True] * len(alias)
+            for code in codes:
+                entry = self.catalogue[code]
+                if code not in matches:
+                    matches[code] = ItemMatch(code, entry["name"], entry["level"], alias, float(len(alias)))
+        if matches:
+            return sorted(matches.values(), key=lambda m: (-m.score, m.code))[:limit]
+        return self.search(text, limit)
+
+    def search(self, text: str, limit: int = 5) -> list[ItemMatch]:
+        """Full-text search (FTS5 over character bigrams of names, aliases and materials), best codes first."""
+        grams = sorted(set(bigrams(text).split()))
+        if not grams:
+            return []
+        query = " OR ".join('"' + gram.replace('"', '""') + '"' for gram in grams)
+        rows = self._rows(
+            "select items.code, items.parent_code, bm25(search_fts, 3.0, 2.0, 1.0) as rank "
+            "from search_fts join search on search.rowid = search_fts.rowid "
+            "join items on items.id = search.item_id where search_fts match ? order by rank limit 50", query)
+        best: dict[str, ItemMatch] = {}
+        for row in rows:
+            code = row["code"] or row["parent_code"]
+            if code not in best and code in self.catalogue:
+                entry = self.catalogue[code]
+                best[code] = ItemMatch(code, entry["name"], entry["level"], text, -row["rank"])
+        return list(best.values())[:limit]
+
+    # Guides --------------------------------------------------------------------------------------------
+
+    def _facts(self, table: str, item_id: str, document: str, text_column: str = "text") -> list[Fact]:
+        facts = []
+        for row in self._rows(f"select * from {table} where item_id = ? order by seq", item_id):
+            row = dict(row)
+            source = Source(document, row.pop("first_line"), row.pop("last_line"))
+            text = row.pop(text_column)
+            condition = row.pop("condition", None)
+            for key in ("item_id", "seq"):
+                row.pop(key)
+            facts.append(Fact(text, source, condition, row))
+        return facts
+
+    def _item_guide(self, item: sqlite3.Row, region: Region | None) -> ItemGuide:
+        document = item["document"]
+        item_id = item["id"]
+        lists = {name: (self._facts(name, item_id, document) if self._has_table(name) else [])
+                 for name in LIST_TABLES}
+        forms = self._facts("forms", item_id, document, "name") if self._has_table("forms") else []
+        if forms and self._has_table("form_notes"):
+            for note in self._facts("form_notes", item_id, document):
+                forms[note.extra["form_seq"]].extra.setdefault("notes", []).append(note)
+        offices = self._facts("offices", item_id, document, "address") if self._has_table("offices") else []
+        phones = self._facts("phones", item_id, document, "number") if self._has_table("phones") else []
+        unit = region.unit if region else None
+        if unit:
+            offices = [office for office in offices if office.extra["unit"] == unit]
+            phones = [phone for phone in phones if phone.extra.get("unit") in (unit, None)]
+        sections = {row["name"]: Fact(row["text"], Source(document, row["first_line"], row["last_line"]))
+                    for row in self._rows("select * from sections where item_id = ?", item_id)}
+        return ItemGuide(
+            document=documents()[document], key=item["key"], code=item["code"], local_code=item["local_code"],
+            row=item["row"], name=item["name"], source=Source(document, item["first_line"], item["last_line"]),
+            sections=sections, forms=forms, offices=offices, phones=phones, **lists)
+
+    @cached_property
+    def _tables(self) -> set[str]:
+        return {row[0] for row in self._rows("select name from sqlite_master where type = 'table'")}
+
+    def _has_table(self, name: str) -> bool:
+        return name in self._tables
+
+    def _items_for(self, item: str, document: str) -> list[sqlite3.Row]:
+        rows = self._rows("select * from items where document = ? and key = ?", document, item)
+        if not rows:
+            rows = self._rows("select * from items where document = ? and code = ? order by row, key", document, item)
+        if not rows:
+            rows = self._rows("select * from items where document = ? and parent_code = ? order by row, key",
+                              document, item)
+        return rows
+
+    def cues(self, code: str) -> list[str]:
+        """Words that point to this 子项 when only its 主项 is named (items.yml `cues`)."""
+        entry = self.catalogue.get(code)
+        return json.loads(entry["cues"]) if entry is not None else []
+
+    def has_item_key(self, key: str) -> bool:
+        """A document's own item key or local code (0731-1, 002036002003-2, 002036001002#3)."""
+        return bool(self._rows("select 1 from items where key = ? or local_code = ? limit 1", key, key))
+
+    def item_name(self, code: str) -> str:
+        """The catalogue name of a code, or a document's name for a local code."""
+        if code in self.catalogue:
+            return self.catalogue[code]["name"]
+        rows = self._rows("select name from items where key = ? or local_code = ? limit 1", code, code)
+        return rows[0]["name"] if rows else code
+
+    def resolve_item(self, item: str) -> str:
+        """A code, local key (0731-1, 002036002003-2) or name/alias → the code or key to look up."""
+        if self._rows("select 1 from items where key = ? or code = ? or parent_code = ? limit 1", item, item, item):
+            return item
+        matches = self.find_items(item, limit=1)
+        if not matches:
+            raise KeyError(f"no item matches {item!r}")
+        return matches[0].code
+
+    def guide(self, item: str, region: str | Region | None = None, document: str | None = None) -> Guide:
+        """Every field the serving document gives `item` for `region`, with sources, conflicts and gaps."""
+        if isinstance(region, str):
+            resolution = self.resolve_region(region)
+            if resolution.region is None:
+                raise KeyError(f"unknown or ambiguous region {region!r}")
+            region = resolution.region
+        document = document or (region.document if region else None)
+        if document is None:
+            raise ValueError("a covered region or a document is needed")
+        item = self.resolve_item(item)
+        rows = self._items_for(item, document)
+        code = item if not rows else (rows[0]["code"] or item)
+        entries = [self._item_guide(row, region) for row in rows]
+        return Guide(code=code, region=region, document=documents()[document], entries=entries,
+                     conflicts=self.conflicts(code, document), gaps=self.gaps(code, document))
+
+    def conflicts(self, code: str, document: str) -> list[Conflict]:
+        found = []
+        for row in self._rows("select * from conflicts where code = ?", code):
+            if document not in json.loads(row["documents"]):
+                continue
+            statements = [Fact(s["text"], Source(s["document"], *s["lines"])) for s in json.loads(row["statements"])]
+            hunan2025 = None
+            if row["hunan2025_text"]:
+                hunan2025 = Fact(row["hunan2025_text"],
+                                 Source("hunan2025", row["hunan2025_first_line"], row["hunan2025_last_line"]))
+            found.append(Conflict(row["id"], row["code"], row["aspect"], row["topic"], statements, hunan2025,
+                                  row["note"]))
+        return found
+
+    def gaps(self, code: str | None, document: str) -> list[Gap]:
+        found = []
+        for row in self._rows("select * from gaps"):
+            codes = json.loads(row["codes"])
+            if document not in json.loads(row["documents"]):
+                continue
+            if codes != "all" and code not in codes and (code or "")[:9] + "00Y" not in codes:
+                continue
+            evidence = [Fact(e["text"], Source(e["document"], *e["lines"])) for e in json.loads(row["evidence"])]
+            found.append(Gap(row["id"], json.loads(row["aspects"]), row["statement"], json.loads(row["offer"]),
+                             evidence))
+        return found
+
+    def general_notes(self, document: str) -> list[Fact]:
+        if not self._has_table("general_notes"):
+            return []
+        return [Fact(row["text"], Source(document, row["first_line"], row["last_line"]))
+                for row in self._rows("select * from general_notes where document = ? order by seq", document)]
+
+    # Statistics ----------------------------------------------------------------------------------------
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        """Per document: items, materials, time limits, forms, offices (with an address), phones, conflicts, gaps."""
+        result = {}
+        conflicts = [json.loads(row["documents"]) for row in self._rows("select documents from conflicts")]
+        gaps = [json.loads(row["documents"]) for row in self._rows("select documents from gaps")]
+        for document in documents():
+            def count(sql: str) -> int:
+                return self._rows(sql, document)[0][0]
+            result[document] = {
+                "items": count("select count(*) from items where document = ?"),
+                "materials": count("select count(*) from materials join items on items.id = item_id "
+                                   "where items.document = ?"),
+                "time_limits": count("select count(*) from time_limits join items on items.id = item_id "
+                                     "where items.document = ?"),
+                "forms": count("select count(distinct forms.name) from forms join items on items.id = item_id "
+                               "where items.document = ?") if self._has_table("forms") else 0,
+                "offices": count("select count(distinct unit) from offices join items on items.id = item_id "
+                                 "where items.document = ?") if self._has_table("offices") else 0,
+                "phones": count("select count(distinct number) from phones join items on items.id = item_id "
+                                "where items.document = ?") if self._has_table("phones") else 0,
+                "conflicts": sum(document in docs for docs in conflicts),
+                "gaps": sum(document in docs for docs in gaps),
+            }
+        return result
