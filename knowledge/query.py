@@ -254,39 +254,50 @@ class KnowledgeBase:
 
     # Guides --------------------------------------------------------------------------------------------
 
-    def _facts(self, table: str, item_id: str, document: str, text_column: str = "text") -> list[Fact]:
-        facts = []
-        for row in self._rows(f"select * from {table} where item_id = ? order by seq", item_id):
+    def _facts(self, table: str, item_ids: list[str], text_column: str = "text",
+               unit: str | None = None) -> dict[str, list[Fact]]:
+        """The records of one table for several items (restricted to one office unit), by item id."""
+        facts: dict[str, list[Fact]] = {item_id: [] for item_id in item_ids}
+        if not self._has_table(table):
+            return facts
+        marks = ",".join("?" * len(item_ids))
+        sql = f"select * from {table} where item_id in ({marks})"
+        params: list[Any] = list(item_ids)
+        if unit:
+            sql += " and (unit = ? or unit is null)"
+            params.append(unit)
+        for row in self._rows(sql + " order by item_id, seq", *params):
             row = dict(row)
-            source = Source(document, row.pop("first_line"), row.pop("last_line"))
+            item_id = row.pop("item_id")
+            source = Source(item_id.split(":", 1)[0], row.pop("first_line"), row.pop("last_line"))
             text = row.pop(text_column)
             condition = row.pop("condition", None)
-            for key in ("item_id", "seq"):
-                row.pop(key)
-            facts.append(Fact(text, source, condition, row))
+            row.pop("seq")
+            facts[item_id].append(Fact(text, source, condition, row))
         return facts
 
-    def _item_guide(self, item: sqlite3.Row, region: Region | None) -> ItemGuide:
-        document = item["document"]
-        item_id = item["id"]
-        lists = {name: (self._facts(name, item_id, document) if self._has_table(name) else [])
-                 for name in LIST_TABLES}
-        forms = self._facts("forms", item_id, document, "name") if self._has_table("forms") else []
-        if forms and self._has_table("form_notes"):
-            for note in self._facts("form_notes", item_id, document):
-                forms[note.extra["form_seq"]].extra.setdefault("notes", []).append(note)
-        offices = self._facts("offices", item_id, document, "address") if self._has_table("offices") else []
-        phones = self._facts("phones", item_id, document, "number") if self._has_table("phones") else []
+    def _item_guides(self, items: list[sqlite3.Row], region: Region | None) -> list[ItemGuide]:
+        ids = [item["id"] for item in items]
         unit = region.unit if region else None
-        if unit:
-            offices = [office for office in offices if office.extra["unit"] == unit]
-            phones = [phone for phone in phones if phone.extra.get("unit") in (unit, None)]
-        sections = {row["name"]: Fact(row["text"], Source(document, row["first_line"], row["last_line"]))
-                    for row in self._rows("select * from sections where item_id = ?", item_id)}
-        return ItemGuide(
-            document=documents()[document], key=item["key"], code=item["code"], local_code=item["local_code"],
-            row=item["row"], name=item["name"], source=Source(document, item["first_line"], item["last_line"]),
-            sections=sections, forms=forms, offices=offices, phones=phones, **lists)
+        lists = {name: self._facts(name, ids) for name in LIST_TABLES}
+        forms = self._facts("forms", ids, "name")
+        for item_id, notes in self._facts("form_notes", ids).items():
+            for note in notes:
+                forms[item_id][note.extra["form_seq"]].extra.setdefault("notes", []).append(note)
+        offices = self._facts("offices", ids, "address", unit)
+        phones = self._facts("phones", ids, "number", unit)
+        sections: dict[str, dict[str, Fact]] = {item_id: {} for item_id in ids}
+        marks = ",".join("?" * len(ids))
+        for row in self._rows(f"select * from sections where item_id in ({marks})", *ids):
+            sections[row["item_id"]][row["name"]] = Fact(
+                row["text"], Source(row["item_id"].split(":", 1)[0], row["first_line"], row["last_line"]))
+        return [
+            ItemGuide(document=documents()[item["document"]], key=item["key"], code=item["code"],
+                      local_code=item["local_code"], row=item["row"], name=item["name"],
+                      source=Source(item["document"], item["first_line"], item["last_line"]),
+                      sections=sections[item["id"]], forms=forms[item["id"]], offices=offices[item["id"]],
+                      phones=phones[item["id"]], **{name: facts[item["id"]] for name, facts in lists.items()})
+            for item in items]
 
     @cached_property
     def _tables(self) -> set[str]:
@@ -342,36 +353,46 @@ class KnowledgeBase:
         item = self.resolve_item(item)
         rows = self._items_for(item, document)
         code = item if not rows else (rows[0]["code"] or item)
-        entries = [self._item_guide(row, region) for row in rows]
+        entries = self._item_guides(rows, region) if rows else []
         return Guide(code=code, region=region, document=documents()[document], entries=entries,
                      conflicts=self.conflicts(code, document), gaps=self.gaps(code, document))
 
-    def conflicts(self, code: str, document: str) -> list[Conflict]:
+    @cached_property
+    def _conflicts(self) -> list[tuple[set[str], Conflict]]:
+        """Every recorded conflict with the documents it concerns (a small table, read once)."""
         found = []
-        for row in self._rows("select * from conflicts where code = ?", code):
-            if document not in json.loads(row["documents"]):
-                continue
+        for row in self._rows("select * from conflicts order by id") if self._has_table("conflicts") else []:
             statements = [Fact(s["text"], Source(s["document"], *s["lines"])) for s in json.loads(row["statements"])]
             hunan2025 = None
             if row["hunan2025_text"]:
                 hunan2025 = Fact(row["hunan2025_text"],
                                  Source("hunan2025", row["hunan2025_first_line"], row["hunan2025_last_line"]))
-            found.append(Conflict(row["id"], row["code"], row["aspect"], row["topic"], statements, hunan2025,
-                                  row["note"]))
+            found.append((set(json.loads(row["documents"])),
+                          Conflict(row["id"], row["code"], row["aspect"], row["topic"], statements, hunan2025,
+                                   row["note"])))
         return found
 
-    def gaps(self, code: str | None, document: str) -> list[Gap]:
+    @cached_property
+    def _gaps(self) -> list[tuple[set[str], list[str] | str, Gap]]:
+        """Every recorded gap with its documents and codes (a small table, read once)."""
         found = []
-        for row in self._rows("select * from gaps"):
-            codes = json.loads(row["codes"])
-            if document not in json.loads(row["documents"]):
-                continue
-            if codes != "all" and code not in codes and (code or "")[:9] + "00Y" not in codes:
-                continue
+        for row in self._rows("select * from gaps order by id") if self._has_table("gaps") else []:
             evidence = [Fact(e["text"], Source(e["document"], *e["lines"])) for e in json.loads(row["evidence"])]
-            found.append(Gap(row["id"], json.loads(row["aspects"]), row["statement"], json.loads(row["offer"]),
-                             evidence))
+            found.append((set(json.loads(row["documents"])), json.loads(row["codes"]),
+                          Gap(row["id"], json.loads(row["aspects"]), row["statement"], json.loads(row["offer"]),
+                              evidence)))
         return found
+
+    def conflicts(self, code: str, document: str) -> list[Conflict]:
+        """Where `document` (a city guide) disagrees with the Hunan 2025 list about `code`."""
+        return [conflict for documents_, conflict in self._conflicts
+                if conflict.code == code and document in documents_]
+
+    def gaps(self, code: str | None, document: str) -> list[Gap]:
+        """What `document` is known not to say about `code` (or about everything)."""
+        parent = (code or "")[:9] + "00Y"
+        return [gap for documents_, codes, gap in self._gaps
+                if document in documents_ and (codes == "all" or code in codes or parent in codes)]
 
     def general_notes(self, document: str) -> list[Fact]:
         if not self._has_table("general_notes"):
