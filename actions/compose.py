@@ -1,0 +1,271 @@
+"""Turning a knowledge-base guide into short, structured Chinese replies that fit one WeChat message."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from knowledge.manifest import documents
+from knowledge.query import Conflict, Fact, Gap, Guide, ItemGuide, KnowledgeBase, Region
+
+ASPECT_TITLES = {
+    "materials": "办理材料", "office": "办理地点", "phone": "咨询电话", "supervision": "监督电话",
+    "time_limit": "办理时限", "process": "办理流程", "eligibility": "服务对象", "legal_basis": "设定依据",
+    "online": "线上办理", "form": "表格", "amount": "金额标准",
+}
+# Which recorded conflicts matter for which asked aspect.
+CONFLICT_ASPECTS = {
+    "materials": {"materials", "form", "name", "existence"}, "form": {"form", "materials", "name"},
+    "time_limit": {"time_limit", "name", "existence"}, "office": {"office"}, "process": {"process", "existence"},
+    "eligibility": {"eligibility", "existence", "name"}, "overview": {"time_limit", "name", "existence"},
+}
+DEADLINE = re.compile(r"(\d+|[一二三四五六七八九十]+)个工作日内|日内|之日起")
+MATERIALS_SHOWN = 8
+STEP_CHARACTERS = 60
+
+
+@dataclass
+class Reply:
+    text: str
+    buttons: list[str] = field(default_factory=list)
+
+
+def utf8_len(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def fit(lines: list[str], limit: int) -> str:
+    """Join lines, dropping from the end (with a note) until the text fits `limit` bytes."""
+    text = "\n".join(lines)
+    if utf8_len(text) <= limit:
+        return text
+    note = "……（内容较长，已省略部分，可分项提问）"
+    kept: list[str] = []
+    for line in lines:
+        if utf8_len("\n".join(kept + [line, note])) > limit:
+            break
+        kept.append(line)
+    return "\n".join(kept + [note])
+
+
+def _shorten(text: str, characters: int) -> str:
+    return text if len(text) <= characters else text[: characters - 1] + "…"
+
+
+def _condition(fact: Fact) -> str:
+    return f"（{fact.condition}）" if fact.condition else ""
+
+
+def _phone_line(phone: Fact) -> str:
+    owner = phone.extra.get("hospital") or phone.extra.get("unit") or ""
+    qualifier = f"（{phone.extra['qualifier']}）" if phone.extra.get("qualifier") else ""
+    return f"{owner}：{phone.text}{qualifier}" if owner else f"{phone.text}{qualifier}"
+
+
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+class Composer:
+    """Renders the aspects asked about one item for one region."""
+
+    def __init__(self, kb: KnowledgeBase, limit: int):
+        self.kb = kb
+        self.limit = limit
+
+    # One aspect of one entry ----------------------------------------------------------------------
+
+    def materials(self, entry: ItemGuide, person_type: str | None, full: bool) -> list[str]:
+        if not entry.materials:
+            return ["办理材料：该文件此项未列具体材料。"]
+        general = [m for m in entry.materials if not m.condition]
+        conditional = [m for m in entry.materials if m.condition]
+        if person_type:
+            conditional.sort(key=lambda m: person_type not in (m.condition or ""))
+        ordered = general + conditional
+        shown = ordered if full else ordered[:MATERIALS_SHOWN]
+        lines = ["办理材料："] + [f"{i}. {m.text}{_condition(m) if m.condition else ''}" for i, m in enumerate(shown, 1)]
+        if len(shown) < len(ordered):
+            lines.append(f"另有{len(ordered) - len(shown)}项适用于特定情形的材料，回复“全部材料”查看完整清单。")
+        return lines
+
+    def office(self, entry: ItemGuide, region: Region) -> list[str]:
+        lines = []
+        for office in entry.offices:
+            lines.append(f"办理地点（{office.extra['unit']}）：{office.text}")
+        channel = entry.sections.get("办理渠道") or entry.sections.get("受理单位")
+        if channel and (not entry.offices or "线上" in channel.text or "网上" in channel.text):
+            lines.append(f"办理渠道：{_shorten(channel.text, 160)}")
+        if not lines:
+            lines.append("该文件此项未列办理地点。")
+        if entry.offices and region.level == "city" and entry.document.id in ("hengyang", "changsha"):
+            lines.append("（以上为市本级；各区县的地址可告诉我区县名查询）")
+        return lines
+
+    def phones(self, entry: ItemGuide, kinds: tuple[str, ...]) -> list[str]:
+        return [_phone_line(p) for p in entry.phones if p.extra["kind"] in kinds]
+
+    def phone(self, entry: ItemGuide) -> list[str]:
+        query = _unique(self.phones(entry, ("查询", "办理")))
+        hospitals = _unique(self.phones(entry, ("医院",)))
+        lines = [f"咨询电话：{'；'.join(query)}"] if query else []
+        if hospitals:
+            lines.append("可受理的医院及电话：" + "；".join(hospitals))
+        return lines
+
+    def supervision(self, entry: ItemGuide) -> list[str]:
+        numbers = _unique(self.phones(entry, ("监督",)))
+        return [f"监督电话：{'；'.join(numbers)}"] if numbers else []
+
+    def time_limit(self, entry: ItemGuide) -> list[str]:
+        limits = "；".join(f"{t.text}{_condition(t)}" for t in entry.time_limits) or "该文件此项未写办理时限"
+        lines = [f"办理时限：{limits}"]
+        deadlines = [f.text for f in entry.process + entry.notes if DEADLINE.search(f.text)]
+        lines += [f"注意：{_shorten(text, 90)}" for text in deadlines[:2]]
+        return lines
+
+    def process(self, entry: ItemGuide) -> list[str]:
+        if entry.process:
+            return ["办理流程："] + [_shorten(step.text, STEP_CHARACTERS) for step in entry.process]
+        steps = entry.sections.get("办理环节")
+        return [f"办理环节：{steps.text}"] if steps else ["该文件此项未写办理流程。"]
+
+    def eligibility(self, entry: ItemGuide) -> list[str]:
+        lines = []
+        who = entry.sections.get("服务对象")
+        if who:
+            lines.append(f"服务对象：{_shorten(who.text, 200)}")
+        lines += [f"说明：{_shorten(n.text, 120)}" for n in entry.notes[:2]]
+        return lines or ["该文件此项未写服务对象。"]
+
+    def online(self, entry: ItemGuide) -> list[str]:
+        channels = _unique([c.text for c in entry.online_channels])
+        if channels:
+            return ["线上办理：" + "；".join(channels)]
+        return []
+
+    def form(self, entry: ItemGuide) -> list[str]:
+        with_forms = [m for m in entry.materials if "《" in m.text or "表" in m.text]
+        lines = [f"- {m.text}{_condition(m)}" for m in with_forms]
+        named = " ".join(lines)
+        for form in entry.forms:
+            if form.text not in named:
+                number = f"（{form.extra['number']}）" if form.extra.get("number") else ""
+                lines.append(f"- 《{form.text}》{number}")
+        return (["需要填写的表格："] + lines) if lines else ["该文件此项未列需要填写的表格。"]
+
+    def legal_basis(self, entry: ItemGuide) -> list[str]:
+        if entry.legal_basis:
+            return ["设定依据："] + [f"{i}. {f.text}" for i, f in enumerate(entry.legal_basis, 1)]
+        return []
+
+    # Putting it together ----------------------------------------------------------------------------
+
+    def render(self, guide: Guide, entry: ItemGuide, aspects: list[str], person_type: str | None,
+               full: bool) -> str:
+        region = guide.region
+        header = f"【{entry.name}｜{region.label if region else guide.document.region}】"
+        body: list[str] = []
+        gaps: list[str] = []
+        extra_sources: set[str] = set()
+        for aspect in aspects:
+            lines = self._aspect(guide, entry, aspect, person_type, full, extra_sources)
+            if not lines:
+                gaps += self._gap_lines(guide, entry, aspect)
+            body += lines
+        body += _unique(gaps)
+        notes = self._conflict_lines(guide.conflicts, aspects)
+        if notes:
+            extra_sources.add("hunan2025")
+        sources = [documents()[guide.document.id].citation] + [documents()[d].citation for d in sorted(extra_sources)
+                                                                if d != guide.document.id]
+        footer = "来源：" + "、".join(_unique(sources))
+        text = fit([header] + body + notes, self.limit - utf8_len(footer) - 1)
+        return f"{text}\n{footer}"
+
+    def _aspect(self, guide: Guide, entry: ItemGuide, aspect: str, person_type: str | None, full: bool,
+                extra_sources: set[str]) -> list[str]:
+        if aspect == "materials":
+            return self.materials(entry, person_type, full)
+        if aspect == "office":
+            return self.office(entry, guide.region)
+        if aspect == "phone":
+            return self.phone(entry)
+        if aspect == "supervision":
+            return self.supervision(entry)
+        if aspect == "time_limit":
+            return self.time_limit(entry)
+        if aspect == "process":
+            return self.process(entry)
+        if aspect == "eligibility":
+            return self.eligibility(entry)
+        if aspect == "online":
+            return self.online(entry)
+        if aspect == "form":
+            return self.form(entry)
+        if aspect == "legal_basis":
+            own = self.legal_basis(entry)
+            if own or guide.document.id == "hubei" or not entry.code:
+                return own
+            provincial = self.kb.guide(entry.code, document="hunan2025")
+            basis = _unique([f.text for e in provincial.entries for f in e.legal_basis])
+            if not basis:
+                return []
+            extra_sources.add("hunan2025")
+            return (self._gap_lines(guide, entry, "legal_basis") + ["湖南省2025年版事项清单列明的设定依据："]
+                    + [f"{i}. {text}" for i, text in enumerate(basis, 1)])
+        if aspect == "amount":
+            return []
+        return self.overview(guide, entry, person_type)
+
+    def overview(self, guide: Guide, entry: ItemGuide, person_type: str | None) -> list[str]:
+        lines = self.time_limit(entry)[:1]
+        offices = self.office(entry, guide.region)
+        lines += offices[:2]
+        lines += self.materials(entry, person_type, full=False)
+        lines.append("还可以问我：电话、办理流程、线上办理、要填的表。")
+        return lines
+
+    def _gap_lines(self, guide: Guide, entry: ItemGuide, aspect: str) -> list[str]:
+        wanted = {"phone": {"phone"}, "supervision": {"supervision", "phone"}, "office": {"office"},
+                  "online": {"online"}, "amount": {"amount"}, "legal_basis": {"legal_basis"}}.get(aspect, {aspect})
+        lines = [gap.statement for gap in guide.gaps if wanted & set(gap.aspects)]
+        if not lines:
+            title = ASPECT_TITLES.get(aspect, aspect)
+            lines.append(f"{guide.document.citation}此项未写{title}。")
+        if aspect in ("phone", "supervision", "office", "amount"):
+            lines += self._offers(guide, entry)
+        return lines
+
+    def _offers(self, guide: Guide, entry: ItemGuide) -> list[str]:
+        offers = []
+        channels = _unique([c.text for c in entry.online_channels])
+        if channels:
+            offers.append("可通过线上渠道办理或咨询：" + "；".join(channels))
+        channel = entry.sections.get("办理渠道")
+        if channel and not entry.offices:
+            offers.append(f"该文件写明的办理渠道：{_shorten(channel.text, 120)}")
+        return offers
+
+    @staticmethod
+    def _conflict_lines(conflicts: list[Conflict], aspects: list[str]) -> list[str]:
+        relevant = set().union(*(CONFLICT_ASPECTS.get(a, set()) for a in aspects)) if aspects else set()
+        lines = []
+        for conflict in conflicts:
+            if conflict.aspect not in relevant:
+                continue
+            if conflict.hunan2025 is not None:
+                lines.append(f"提示：湖南省2025年版清单此项{ASPECT_TITLES.get(conflict.aspect, '')}为"
+                             f"“{_shorten(conflict.hunan2025.text, 80)}”，与本指南不同；清单规定已有规定与其不一致的按清单执行，"
+                             "办理时请以经办窗口口径为准。")
+            elif conflict.note:
+                lines.append(f"提示：{_shorten(conflict.note, 120)}")
+            if len(lines) == 2:
+                break
+        return lines
+
+
+def gap_reply_for_absent_item(guide: Guide, name: str) -> str:
+    """The serving document has no such item."""
+    region = guide.region.label if guide.region else guide.document.region
+    return (f"{guide.document.citation}（适用于{region}）没有列出“{name}”这一事项，我无法给出它的材料、时限或电话。"
+            "请向参保地医保经办机构咨询。")

@@ -1,0 +1,143 @@
+"""What the latest message asks: aspects, items, region and person type, from NLU plus the knowledge base."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from knowledge.query import ItemMatch, KnowledgeBase, Region, RegionResolution
+from knowledge.text import normalize
+
+ASPECTS = ("materials", "office", "phone", "supervision", "time_limit", "process", "eligibility", "legal_basis",
+           "online", "form", "amount")
+INTENT_ASPECTS = {f"ask_{aspect}": aspect for aspect in ASPECTS}
+# Words that say which aspect is asked, so that two questions in one message are both answered.
+ASPECT_WORDS: dict[str, tuple[str, ...]] = {
+    "materials": ("材料", "资料", "带什么", "带啥", "带哪些", "证件", "准备什么", "准备哪些", "要什么", "要啥", "要么子",
+                  "要哪些", "复印件", "交什么", "documents"),
+    "office": ("哪里办", "哪办", "在哪", "去哪", "地址", "窗口在", "大厅", "哪个部门", "什么地方", "地点", "where"),
+    "phone": ("电话", "号码", "联系方式", "热线", "打哪个", "phone"),
+    "supervision": ("监督", "投诉", "举报"),
+    "time_limit": ("多久", "几天", "多长时间", "时限", "几个工作日", "多快", "当天能", "好久", "来得及", "how long"),
+    "process": ("流程", "步骤", "怎么办理", "如何办理", "怎么申请", "手续"),
+    "eligibility": ("条件", "能不能", "能办吗", "可以办", "符合", "谁可以", "什么人", "哪些人", "能领", "可以领", "资格"),
+    "legal_basis": ("依据", "政策文件", "哪个文件", "法规", "规定的"),
+    "online": ("网上", "线上", "手机", "app", "公众号", "微信", "小程序", "网办", "不去现场", "网站", "online"),
+    "form": ("表格", "什么表", "申请表", "登记表", "填表", "哪些表", "盖章"),
+    "amount": ("多少钱", "金额", "比例", "怎么算", "咋算", "标准是多少", "能报多少", "发多少", "能拿多少", "起付线",
+               "百分之", "报多少"),
+}
+PERSON_TYPES = ("职工", "灵活就业", "居民", "退休", "单位", "港澳台", "外国人")
+PERSON_WORDS: dict[str, tuple[str, ...]] = {
+    "灵活就业": ("灵活就业", "个体户", "自由职业"),
+    "职工": ("职工", "上班", "员工", "单位交", "公司交"),
+    "居民": ("居民", "学生", "新生儿", "没上班", "农村"),
+}
+# Words before a place that make it a destination, not the place of insurance (我爸要去海南住).
+DESTINATION_BEFORE = re.compile(r"(去|到|迁到|迁往|搬到|搬去|住在|跟.{0,3}住|回)$")
+INSURED_AFTER = re.compile(r"^(市|县|区)?(的)?(职工|居民)?(医保|参保|社保)")
+FULL_LIST_WORDS = ("全部材料", "完整", "全部", "所有材料", "详细")
+
+
+@dataclass
+class Request:
+    """One user message, understood."""
+    text: str
+    intent: str
+    aspects: list[str]
+    items: list[ItemMatch] = field(default_factory=list)
+    item_words: list[str] = field(default_factory=list)  # what the user typed for the item
+    region: Region | None = None
+    ambiguous_regions: list[Region] = field(default_factory=list)
+    destination: Region | None = None
+    person_type: str | None = None
+    wants_full_list: bool = False
+
+
+def aspects_in(text: str, intent: str) -> list[str]:
+    """The aspects a message asks: the intent's, then every other one its words name, in the order asked."""
+    lowered = normalize(text).lower()
+    found = sorted(((min((lowered.find(w) for w in words if w in lowered)), aspect)
+                    for aspect, words in ASPECT_WORDS.items() if any(w in lowered for w in words)))
+    aspects = [aspect for _, aspect in found]
+    if "supervision" in aspects and "phone" in aspects and "咨询" not in lowered:
+        aspects.remove("phone")
+    primary = INTENT_ASPECTS.get(intent)
+    if primary and primary in aspects:
+        aspects.remove(primary)
+    return ([primary] if primary else []) + aspects
+
+
+def person_type_in(text: str, entities: list[dict[str, Any]]) -> str | None:
+    for entity in entities:
+        if entity.get("entity") == "person_type" and entity.get("value") in PERSON_TYPES:
+            return entity["value"]
+    lowered = normalize(text)
+    for person, words in PERSON_WORDS.items():
+        if any(word in lowered for word in words):
+            return person
+    return None
+
+
+def _is_destination(text: str, resolution: RegionResolution) -> bool:
+    before = text[max(0, resolution.start - 4) : resolution.start]
+    after = text[resolution.start + len(resolution.typed) :]
+    return bool(DESTINATION_BEFORE.search(before)) and not INSURED_AFTER.match(after)
+
+
+def regions_in(kb: KnowledgeBase, text: str) -> tuple[Region | None, list[Region], Region | None]:
+    """(place of insurance, ambiguous alternatives, destination) named in a message."""
+    normalized = normalize(text).lower()
+    insured: list[RegionResolution] = []
+    destination = None
+    for resolution in kb.find_regions(text):
+        if _is_destination(normalized, resolution):
+            destination = destination or resolution.region
+            continue
+        insured.append(resolution)
+    if not insured:
+        return None, [], destination
+    explicit = [r for r in insured if INSURED_AFTER.match(normalized[r.start + len(r.typed):])]
+    candidates = explicit or insured
+    resolved = [r for r in candidates if r.region]
+    if resolved:
+        levels = {"county": 0, "city": 1, "province": 2}
+        covered = [r for r in resolved if r.region.covered] or resolved
+        best = min(covered, key=lambda r: levels[r.region.level])
+        return best.region, [], destination
+    return None, candidates[0].alternatives, destination
+
+
+def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]]) -> tuple[list[ItemMatch], list[str]]:
+    """Items named in a message: NLU item entities (mapped to codes by synonyms), else the knowledge base's
+    alias search over the whole text, else its full-text search over the item words DIET found."""
+    words = [str(e.get("value")) for e in entities if e.get("entity") == "item"]
+    typed = [text[e["start"]:e["end"]] for e in entities if e.get("entity") == "item" and "start" in e]
+    matches: dict[str, ItemMatch] = {}
+    for match in kb.find_items(text, limit=5):
+        if match.matched and len(match.matched) >= 2:
+            matches.setdefault(match.code, match)
+    for value in words:
+        if value in kb.catalogue or kb.has_item_key(value):
+            matches.setdefault(value, ItemMatch(value, kb.item_name(value), "sub", value, 100.0))
+        elif not matches:
+            for match in kb.search(value, limit=1):
+                matches.setdefault(match.code, match)
+    ordered = sorted(matches.values(), key=lambda m: -m.score)
+    specific = [m for m in ordered if not m.code.endswith("Y")]
+    parents_covered = {m.code[:9] + "00Y" for m in specific}
+    ordered = [m for m in ordered if not (m.code.endswith("Y") and m.code in parents_covered)]
+    return ordered, typed or words
+
+
+def understand(kb: KnowledgeBase, latest_message: dict[str, Any]) -> Request:
+    text = latest_message.get("text") or ""
+    intent = (latest_message.get("intent") or {}).get("name") or ""
+    entities = latest_message.get("entities") or []
+    region, ambiguous, destination = regions_in(kb, text)
+    items, item_words = items_in(kb, text, entities)
+    return Request(
+        text=text, intent=intent, aspects=aspects_in(text, intent), items=items, item_words=item_words,
+        region=region, ambiguous_regions=ambiguous, destination=destination,
+        person_type=person_type_in(text, entities),
+        wants_full_list=any(word in text for word in FULL_LIST_WORDS))

@@ -1,0 +1,1 @@
+"""Our Rasa extensions: NLU components, channels and web pages."""

@@ -1,0 +1,1 @@
+"""Custom NLU components for Chinese: text normalisation and a knowledge-base gazetteer."""

@@ -1,0 +1,111 @@
+"""Rasa graph components: text normalisation before tokenising, and a gazetteer of knowledge-base names."""
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List, Optional, Text
+
+import spacy
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from spacy.matcher import PhraseMatcher
+
+from bot.nlu.normalization import normalize_text
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
+class TextNormalizer(GraphComponent):
+    """Full-width → half-width and traditional → simplified, one character for one, before tokenising."""
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> TextNormalizer:
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if text:
+                message.set(TEXT, normalize_text(text))
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        self.process(training_data.training_examples)
+        return training_data
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
+class KnowledgeGazetteer(GraphComponent, EntityExtractorMixin):
+    """Finds the names of the lookup tables (regions, items … generated from the knowledge base) in a message.
+
+    Matching uses spaCy's PhraseMatcher over a blank Chinese pipeline (one token per character), so a name is
+    found wherever it stands, without spaces. Longer names win; entities another extractor already found at the
+    same place are kept. The values are the names as typed: the EntitySynonymMapper after this component maps
+    them to region ids and item codes.
+    """
+
+    FILE = "gazetteer.json"
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"entities": ["region", "item", "person_type"]}
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+                 names: Optional[Dict[Text, List[Text]]] = None) -> None:
+        self._config = config
+        self._model_storage = model_storage
+        self._resource = resource
+        self._nlp = spacy.blank("zh")
+        self._matcher = PhraseMatcher(self._nlp.vocab, attr="LOWER")
+        self.names = names or {}
+        for entity, entity_names in self.names.items():
+            self._matcher.add(entity, [self._nlp.make_doc(name) for name in entity_names])
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> KnowledgeGazetteer:
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> KnowledgeGazetteer:
+        with model_storage.read_from(resource) as directory:
+            names = json.loads((directory / cls.FILE).read_text(encoding="utf-8"))
+        return cls(config, model_storage, resource, names)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        wanted = set(self._config["entities"])
+        names = {table["name"]: sorted({normalize_text(str(e)) for e in table["elements"]})
+                 for table in training_data.lookup_tables if table["name"] in wanted}
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / self.FILE).write_text(json.dumps(names, ensure_ascii=False), encoding="utf-8")
+        return self._resource
+
+    def _matches(self, text: str) -> List[Dict[Text, Any]]:
+        doc = self._nlp.make_doc(text)
+        spans = sorted(((doc[start:end], self._nlp.vocab.strings[key]) for key, start, end in self._matcher(doc)),
+                       key=lambda pair: (-len(pair[0].text), pair[0].start_char))
+        taken: List[tuple[int, int]] = []
+        entities = []
+        for span, entity in spans:
+            start, end = span.start_char, span.end_char
+            if any(start < other_end and other_start < end for other_start, other_end in taken):
+                continue
+            taken.append((start, end))
+            entities.append({"entity": entity, "start": start, "end": end, "value": span.text,
+                             "confidence": 1.0})
+        return sorted(entities, key=lambda entity: entity["start"])
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            existing = message.get(ENTITIES, [])
+            found = [entity for entity in self._matches(message.get(TEXT) or "")
+                     if not any(entity["start"] < other["end"] and other["start"] < entity["end"]
+                                and other["entity"] == entity["entity"] for other in existing)]
+            message.set(ENTITIES, existing + self.add_extractor_name(found), add_to_output=True)
+        return messages
