@@ -5,7 +5,8 @@ import re
 from dataclasses import dataclass, field
 
 from knowledge.manifest import documents
-from knowledge.query import Conflict, Fact, Gap, Guide, ItemGuide, KnowledgeBase, Region
+from knowledge.query import Conflict, Guide, ItemGuide, KnowledgeBase, Region
+from knowledge.text import normalize
 
 ASPECT_TITLES = {
     "materials": "办理材料", "office": "办理地点", "phone": "咨询电话", "supervision": "监督电话",
@@ -18,6 +19,27 @@ CONFLICT_ASPECTS = {
     "time_limit": {"time_limit", "name", "existence"}, "office": {"office"}, "process": {"process", "existence"},
     "eligibility": {"eligibility", "existence", "name"}, "overview": {"time_limit", "name", "existence"},
 }
+# Situations a material's condition can name, and the words people use for them.
+SITUATIONS: dict[str, tuple[str, ...]] = {
+    "死亡": ("去世", "过世", "死亡", "死了", "身故", "走了", "去逝"),
+    "港澳台": ("香港", "澳门", "台湾", "港澳台"),
+    "外国": ("外籍", "外国", "老外", "回国"),
+    "委托": ("代办", "委托", "帮他", "帮她", "帮我爸", "帮我妈", "替", "代理"),
+    "出国": ("出国", "定居国外", "移民"),
+    "失业": ("失业",),
+    "灵活就业": ("灵活就业", "个体", "自由职业"),
+    "急诊": ("急诊", "抢救", "急性"),
+    "线上": ("网上", "线上", "手机", "app"),
+    "现场": ("现场", "窗口", "大厅"),
+}
+# Question words that point to words of a note (什么时候 → 时间; 马上能用 → 等待期).
+NOTE_HINTS: dict[str, str] = {"什么时候": "时间", "几月": "时间", "能用": "等待期待遇", "马上": "等待期",
+                              "交": "缴费缴纳", "第一次": "初次首次", "首次": "初次", "新生儿": "新生儿出生",
+                              "学校": "学校学生", "读书": "学校学生", "大学生": "大学生学校"}
+# Words that describe the person rather than the question: they must not pick a note.
+PERSON_TEXT = "灵活就业人员职工居民退休人员参保人员单位在职"
+STOP_BIGRAMS = {"请问", "怎么", "什么", "可以", "医保", "需要", "办理", "一下", "我想", "能不", "不能", "的时", "时候",
+                "多少", "哪里", "要什", "要带", "这个", "那个"}
 DEADLINE = re.compile(r"(\d+|[一二三四五六七八九十]+)个工作日内|日内|之日起")
 MATERIALS_SHOWN = 8
 STEP_CHARACTERS = 60
@@ -65,6 +87,17 @@ def _unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
+def _bigrams(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+def _condition_applies(condition: str, person_type: str | None, words: str) -> bool:
+    """A material's condition matches the person or the situation the user described."""
+    if person_type and person_type in condition:
+        return True
+    return any(key in condition and any(w in words for w in synonyms) for key, synonyms in SITUATIONS.items())
+
+
 class Composer:
     """Renders the aspects asked about one item for one region."""
 
@@ -74,16 +107,16 @@ class Composer:
 
     # One aspect of one entry ----------------------------------------------------------------------
 
-    def materials(self, entry: ItemGuide, person_type: str | None, full: bool) -> list[str]:
+    def materials(self, entry: ItemGuide, person_type: str | None, full: bool, words: str = "") -> list[str]:
         if not entry.materials:
             return ["办理材料：该文件此项未列具体材料。"]
         general = [m for m in entry.materials if not m.condition]
-        conditional = [m for m in entry.materials if m.condition]
-        if person_type:
-            conditional.sort(key=lambda m: person_type not in (m.condition or ""))
+        conditional = sorted((m for m in entry.materials if m.condition),
+                             key=lambda m: not _condition_applies(m.condition or "", person_type, words))
         ordered = general + conditional
-        shown = ordered if full else ordered[:MATERIALS_SHOWN]
-        lines = ["办理材料："] + [f"{i}. {m.text}{_condition(m) if m.condition else ''}" for i, m in enumerate(shown, 1)]
+        relevant = [m for m in conditional if _condition_applies(m.condition or "", person_type, words)]
+        shown = ordered if full else ordered[: max(MATERIALS_SHOWN, len(general) + len(relevant))]
+        lines = ["办理材料："] + [f"{i}. {m.text}{_condition(m)}" for i, m in enumerate(shown, 1)]
         if len(shown) < len(ordered):
             lines.append(f"另有{len(ordered) - len(shown)}项适用于特定情形的材料，回复“全部材料”查看完整清单。")
         return lines
@@ -92,9 +125,12 @@ class Composer:
         lines = []
         for office in entry.offices:
             lines.append(f"办理地点（{office.extra['unit']}）：{office.text}")
-        channel = entry.sections.get("办理渠道") or entry.sections.get("受理单位")
+        channel = entry.sections.get("办理渠道")
         if channel and (not entry.offices or "线上" in channel.text or "网上" in channel.text):
             lines.append(f"办理渠道：{_shorten(channel.text, 160)}")
+        accepting = entry.sections.get("受理单位")
+        if accepting and not entry.offices:
+            lines.append(f"受理单位：{_shorten(accepting.text, 100)}")
         if not lines:
             lines.append("该文件此项未列办理地点。")
         if entry.offices and region.level == "city" and entry.document.id in ("hengyang", "changsha"):
@@ -104,8 +140,11 @@ class Composer:
     def phones(self, entry: ItemGuide, kinds: tuple[str, ...]) -> list[str]:
         return [_phone_line(p) for p in entry.phones if p.extra["kind"] in kinds]
 
-    def phone(self, entry: ItemGuide) -> list[str]:
-        query = _unique(self.phones(entry, ("查询", "办理")))
+    def phone(self, entry: ItemGuide, person_type: str | None = None) -> list[str]:
+        phones = [p for p in entry.phones if p.extra["kind"] in ("查询", "办理")]
+        if person_type in ("职工", "居民") and any(p.extra.get("qualifier") == person_type for p in phones):
+            phones = [p for p in phones if p.extra.get("qualifier") in (person_type, None)]
+        query = _unique([_phone_line(p) for p in phones])
         hospitals = _unique(self.phones(entry, ("医院",)))
         lines = [f"咨询电话：{'；'.join(query)}"] if query else []
         if hospitals:
@@ -129,22 +168,34 @@ class Composer:
         steps = entry.sections.get("办理环节")
         return [f"办理环节：{steps.text}"] if steps else ["该文件此项未写办理流程。"]
 
-    def eligibility(self, entry: ItemGuide) -> list[str]:
+    def eligibility(self, entry: ItemGuide, person_type: str | None, words: str) -> list[str]:
         lines = []
         who = entry.sections.get("服务对象")
         if who:
             lines.append(f"服务对象：{_shorten(who.text, 200)}")
+        accepting = entry.sections.get("受理单位")
+        if accepting:
+            lines.append(f"受理单位：{_shorten(accepting.text, 100)}")
         lines += [f"说明：{_shorten(n.text, 120)}" for n in entry.notes[:2]]
-        return lines or ["该文件此项未写服务对象。"]
+        relevant = [m for m in entry.materials if m.condition and _condition_applies(m.condition, person_type, words)]
+        if relevant:
+            lines += ["您的情形需要的材料："] + [f"- {m.text}{_condition(m)}" for m in relevant]
+        else:
+            lines += self.materials(entry, person_type, False, words)
+        return lines
 
     def online(self, entry: ItemGuide) -> list[str]:
         channels = _unique([c.text for c in entry.online_channels])
         if channels:
             return ["线上办理：" + "；".join(channels)]
+        channel = entry.sections.get("办理渠道")
+        if channel and ("网上" in channel.text or "线上" in channel.text):
+            return [f"办理渠道：{_shorten(channel.text, 200)}"]
         return []
 
-    def form(self, entry: ItemGuide) -> list[str]:
-        with_forms = [m for m in entry.materials if "《" in m.text or "表" in m.text]
+    def form(self, entry: ItemGuide, words: str = "") -> list[str]:
+        asks_seal = "章" in words
+        with_forms = [m for m in entry.materials if "《" in m.text or "表" in m.text or (asks_seal and "章" in m.text)]
         lines = [f"- {m.text}{_condition(m)}" for m in with_forms]
         named = " ".join(lines)
         for form in entry.forms:
@@ -161,35 +212,74 @@ class Composer:
     # Putting it together ----------------------------------------------------------------------------
 
     def render(self, guide: Guide, entry: ItemGuide, aspects: list[str], person_type: str | None,
-               full: bool) -> str:
+               full: bool, words: str) -> str:
+        """The answer to `aspects` of one entry for the guide's region, ending with the sources it used."""
         region = guide.region
         header = f"【{entry.name}｜{region.label if region else guide.document.region}】"
         body: list[str] = []
+        if guide.merged_note is not None:
+            body.append(f"{guide.document.citation}未单列该事项，并入“{entry.name}”办理（清单原文：“"
+                         f"{_shorten(guide.merged_note.text, 60)}”）。")
         gaps: list[str] = []
         extra_sources: set[str] = set()
-        for aspect in aspects:
-            lines = self._aspect(guide, entry, aspect, person_type, full, extra_sources)
+        for aspect in _unique(aspects):
+            lines = self._aspect(guide, entry, aspect, person_type, full, words, extra_sources)
             if not lines:
                 gaps += self._gap_lines(guide, entry, aspect)
-            body += lines
-        body += _unique(gaps)
+            body += [line for line in lines if line not in body]
+        body += [line for line in _unique(gaps) if line not in body]
+        related = [f"相关说明：{_shorten(text, 150)}" for text in self.related_notes(entry, words, body)]
+        general = self.general_notes(guide, entry, aspects, words)
         notes = self._conflict_lines(guide.conflicts, aspects)
         if notes:
             extra_sources.add("hunan2025")
         sources = [documents()[guide.document.id].citation] + [documents()[d].citation for d in sorted(extra_sources)
                                                                 if d != guide.document.id]
         footer = "来源：" + "、".join(_unique(sources))
-        text = fit([header] + body + notes, self.limit - utf8_len(footer) - 1)
+        text = fit([header] + body + related + general + notes, self.limit - utf8_len(footer) - 1)
         return f"{text}\n{footer}"
 
+    def related_notes(self, entry: ItemGuide, words: str, already: list[str]) -> list[str]:
+        """Notes of the item or its forms that the question's own words point to (payment period, waiting
+        period, students …), at most two, not already in the answer."""
+        if not words:
+            return []
+        typed = normalize(words).lower()
+        for hint, extra in NOTE_HINTS.items():
+            if hint in typed:
+                typed += extra
+        ignore = _bigrams(normalize(entry.name)) | _bigrams(PERSON_TEXT) | STOP_BIGRAMS
+        wanted = _bigrams(typed) - ignore
+        candidates = [n.text for n in entry.notes] + [n.text for f in entry.forms for n in f.extra.get("notes", [])] \
+            + [s.text for s in entry.process] + [s.text for s in entry.sections.values()]
+        scored = []
+        for text in _unique(candidates):
+            hits = len(wanted & _bigrams(normalize(text)))
+            if hits >= 2 and not any(text[:30] in line for line in already):
+                scored.append((hits, text))
+        return [text for _, text in sorted(scored, key=lambda pair: -pair[0])[:2]]
+
+    def general_notes(self, guide: Guide, entry: ItemGuide, aspects: list[str], words: str) -> list[str]:
+        """The Hunan 2025 list's notes that hold for every item (bank account, proxies) where they apply."""
+        if guide.document.id != "hunan2025" or not set(aspects) & {"materials", "overview", "eligibility"}:
+            return []
+        lines = []
+        for note in self.kb.general_notes("hunan2025"):
+            about_payment = "报销" in note.text and ("报销" in entry.name or "支付" in entry.name
+                                                     or "支取" in entry.name)
+            about_proxy = "委托" in note.text and any(w in words for w in SITUATIONS["委托"])
+            if about_payment or about_proxy:
+                lines.append(f"清单说明：{_shorten(note.text, 120)}")
+        return lines
+
     def _aspect(self, guide: Guide, entry: ItemGuide, aspect: str, person_type: str | None, full: bool,
-                extra_sources: set[str]) -> list[str]:
+                words: str, extra_sources: set[str]) -> list[str]:
         if aspect == "materials":
-            return self.materials(entry, person_type, full)
+            return self.materials(entry, person_type, full, words)
         if aspect == "office":
             return self.office(entry, guide.region)
         if aspect == "phone":
-            return self.phone(entry)
+            return self.phone(entry, person_type)
         if aspect == "supervision":
             return self.supervision(entry)
         if aspect == "time_limit":
@@ -197,11 +287,11 @@ class Composer:
         if aspect == "process":
             return self.process(entry)
         if aspect == "eligibility":
-            return self.eligibility(entry)
+            return self.eligibility(entry, person_type, words)
         if aspect == "online":
             return self.online(entry)
         if aspect == "form":
-            return self.form(entry)
+            return self.form(entry, words)
         if aspect == "legal_basis":
             own = self.legal_basis(entry)
             if own or guide.document.id == "hubei" or not entry.code:
@@ -215,14 +305,14 @@ class Composer:
                     + [f"{i}. {text}" for i, text in enumerate(basis, 1)])
         if aspect == "amount":
             return []
-        return self.overview(guide, entry, person_type)
+        return self.overview(guide, entry, person_type, words)
 
-    def overview(self, guide: Guide, entry: ItemGuide, person_type: str | None) -> list[str]:
-        lines = self.time_limit(entry)[:1]
-        offices = self.office(entry, guide.region)
-        lines += offices[:2]
-        lines += self.materials(entry, person_type, full=False)
-        lines.append("还可以问我：电话、办理流程、线上办理、要填的表。")
+    def overview(self, guide: Guide, entry: ItemGuide, person_type: str | None, words: str) -> list[str]:
+        lines = self.materials(entry, person_type, False, words)
+        lines += self.time_limit(entry)
+        lines += self.office(entry, guide.region)[:3]
+        lines += self.online(entry)
+        lines.append("还可以问我：电话、办理流程、要填的表、能不能办。")
         return lines
 
     def _gap_lines(self, guide: Guide, entry: ItemGuide, aspect: str) -> list[str]:

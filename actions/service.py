@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.compose import Composer, Reply, gap_reply_for_absent_item
 from actions.config import MAX_REPLY_BYTES, knowledge_base
-from actions.understanding import Request, understand
+from actions.understanding import PERSON_LIKE_ALIASES, Request, mentions, understand
 from knowledge.query import Guide, ItemGuide, KnowledgeBase, Region
 from knowledge.text import normalize
 
@@ -39,24 +39,38 @@ def pick_option(text: str, options: list[str]) -> int | None:
     return hits[0] if len(hits) == 1 else None
 
 
+def entry_scores(kb: KnowledgeBase, entries: list[ItemGuide], text: str, person_type: str | None) -> list[float]:
+    """How strongly a message points to each entry: its cue words, and the rarer bigrams of its name."""
+    typed = normalize(text)
+    names = [normalize(entry.name) for entry in entries]
+    grams = [{name[i : i + 2] for i in range(len(name) - 1)} for name in names]
+    frequency: dict[str, int] = {}
+    for entry_grams in grams:
+        for gram in entry_grams:
+            frequency[gram] = frequency.get(gram, 0) + 1
+    scores = []
+    for entry, entry_grams in zip(entries, grams):
+        points = sum(2.0 / frequency[gram] for gram in entry_grams if mentions(typed, gram))
+        points += sum(3.0 for cue in kb.cues(entry.code or "") if mentions(typed, cue))
+        if person_type and person_type in entry.name:
+            points += 3.0
+        scores.append(points)
+    return scores
+
+
 def choose_entries(kb: KnowledgeBase, guide: Guide, text: str, person_type: str | None) -> list[ItemGuide]:
-    """The entries of a guide the message is about: the one its words or cues point to, else all."""
+    """The entries of a guide the message is about: the best-pointed one(s); with no pointer at all, the entry
+    that bears the item's own name (城乡居民参保登记 among its 减少登记 rows), else all."""
     if len(guide.entries) <= 1:
         return guide.entries
-    typed = normalize(text)
-
-    def score(entry: ItemGuide) -> int:
-        name = normalize(entry.name)
-        points = sum(2 for i in range(len(name) - 1) if name[i : i + 2] in typed)
-        points += sum(3 for cue in kb.cues(entry.code or "") if cue in typed)
-        if person_type and person_type in entry.name:
-            points += 3
-        return points
-
-    scores = [score(entry) for entry in guide.entries]
+    scores = entry_scores(kb, guide.entries, text, person_type)
     best = max(scores)
-    chosen = [entry for entry, points in zip(guide.entries, scores) if points == best]
-    return chosen if best > 0 and len(chosen) < len(guide.entries) else guide.entries
+    chosen = [entry for entry, points in zip(guide.entries, scores) if points >= best - 0.01]
+    if best > 0 and len(chosen) < len(guide.entries):
+        return chosen
+    own_name = [e for e in chosen if e.name == kb.item_name(guide.code)
+                or (e.sections.get("事项名称") and e.sections["事项名称"].text == e.name)]
+    return own_name[:1] if len(own_name) == 1 else chosen
 
 
 class ActionAnswer(Action):
@@ -78,9 +92,10 @@ class ConversationState:
     """The slots this action reads and writes."""
 
     def __init__(self, region: Region | None, item: str | None, aspects: list[str], person_type: str | None,
-                 pending: str | None, options: list[str]):
+                 pending: str | None, options: list[str], question: str | None):
         self.region, self.item, self.aspects = region, item, aspects
         self.person_type, self.pending, self.options = person_type, pending, options
+        self.question = question  # the words of the last service question, kept to choose among sub-items
 
     @classmethod
     def from_tracker(cls, kb: KnowledgeBase, tracker: Tracker) -> ConversationState:
@@ -92,12 +107,14 @@ class ConversationState:
             except KeyError:
                 region = None
         return cls(region, tracker.get_slot("item"), tracker.get_slot("aspects") or [],
-                   tracker.get_slot("person_type"), tracker.get_slot("pending"), tracker.get_slot("options") or [])
+                   tracker.get_slot("person_type"), tracker.get_slot("pending"), tracker.get_slot("options") or [],
+                   tracker.get_slot("question"))
 
     def events(self) -> list[EventType]:
         return [SlotSet("region", self.region.id if self.region else None), SlotSet("item", self.item),
                 SlotSet("aspects", self.aspects), SlotSet("person_type", self.person_type),
-                SlotSet("pending", self.pending), SlotSet("options", self.options), SlotSet("failed_turns", 0)]
+                SlotSet("pending", self.pending), SlotSet("options", self.options),
+                SlotSet("question", self.question), SlotSet("failed_turns", 0)]
 
 
 class Dialogue:
@@ -111,22 +128,30 @@ class Dialogue:
         replies = self._respond()
         return replies, self.state.events()
 
-    def _respond(self) -> list[Reply]:
+    def _merge(self) -> None:
+        """Take what this message says over what the conversation knew."""
         state, request = self.state, self.request
-        picked_entry = self._take_pending_answer()
-        if request.items:
-            state.item = request.items[0].code
+        strong = [m for m in request.items if m.matched not in PERSON_LIKE_ALIASES]
+        if strong or (request.items and state.item is None):
+            new_item = (strong or request.items)[0].code
+            if new_item != state.item:
+                state.question = request.text
+            state.item = new_item
+        elif request.aspects or request.items:
+            state.question = f"{state.question or ''} {request.text}"
         if request.region:
             state.region = request.region
         if request.person_type:
             state.person_type = request.person_type
         if request.aspects:
             state.aspects = request.aspects
-        elif request.intent not in ("inform", "affirm", "deny") or not state.aspects:
-            state.aspects = state.aspects if request.intent in ("inform", "affirm", "deny") else ["overview"]
-        if not state.aspects:
+        elif not state.aspects or request.intent not in ("inform", "affirm", "deny", "nlu_fallback"):
             state.aspects = ["overview"]
 
+    def _respond(self) -> list[Reply]:
+        state, request = self.state, self.request
+        picked_entry = self._take_pending_answer()
+        self._merge()
         if request.ambiguous_regions and not request.region:
             options = [f"{r.city}{r.name}" for r in request.ambiguous_regions]
             state.pending, state.options = "region", [r.id for r in request.ambiguous_regions]
@@ -135,7 +160,7 @@ class Dialogue:
             state.pending, state.options = "region", []
             prefix = ""
             if request.destination is not None:
-                prefix = f"“{request.destination.name}”是去的地方；办理要看参保地。"
+                prefix = f"“{request.destination.name}”是您要去的地方；医保业务向参保地申请。"
             return [Reply(prefix + REGION_QUESTION, REGION_BUTTONS)]
         if not state.region.covered:
             state.pending, state.options = None, []
@@ -154,9 +179,18 @@ class Dialogue:
             index = pick_option(request.text, [self.kb.region(i).city + self.kb.region(i).name for i in options])
             if index is not None:
                 state.region = self.kb.region(options[index])
-        if pending == "entry" and options and not request.items:
+        if pending == "entry" and options and not [m for m in request.items if m.code not in options]:
             names = [self.kb.item_name(key) for key in options]
             index = pick_option(request.text, names)
+            if index is None:
+                region = request.region or state.region
+                guide = self.kb.guide(state.item, region) if region and region.covered else None
+                entries = [e for e in (guide.entries if guide else []) if e.key in options]
+                if entries:
+                    scores = entry_scores(self.kb, entries, request.text, request.person_type or state.person_type)
+                    best = max(scores)
+                    if best > 0 and scores.count(best) == 1:
+                        return entries[scores.index(best)].key
             if index is not None:
                 return options[index]
         return None
@@ -166,19 +200,20 @@ class Dialogue:
         guide = self.kb.guide(picked_entry or state.item, state.region)
         if guide.absent:
             return [Reply(gap_reply_for_absent_item(guide, self.kb.item_name(state.item)))]
-        entries = choose_entries(self.kb, guide, request.text, state.person_type)
+        words = f"{state.question or ''} {request.text}"
+        entries = choose_entries(self.kb, guide, words, state.person_type)
         if len(entries) > 1 and not self._same_answer(guide, entries):
             state.pending, state.options = "entry", [e.key for e in entries]
             question = f"“{self.kb.item_name(state.item)}”在{guide.document.citation}中分为以下几项，请问您要办理哪一项？"
             return [numbered(question, [e.name for e in entries])]
         if picked_entry:
             state.item = picked_entry
-        entry = entries[0]
-        full = request.wants_full_list
-        return [Reply(self.composer.render(guide, entry, state.aspects, state.person_type, full))]
+        text = self.composer.render(guide, entries[0], state.aspects, state.person_type, request.wants_full_list,
+                                    words)
+        return [Reply(text)]
 
     def _same_answer(self, guide: Guide, entries: list[ItemGuide]) -> bool:
         """Several entries that would get the same answer need no question (e.g. 即时办结 for every 备案)."""
-        rendered = {self.composer.render(guide, e, self.state.aspects, self.state.person_type, False)
+        rendered = {self.composer.render(guide, e, self.state.aspects, self.state.person_type, False, "")
                     .split("\n", 1)[1] for e in entries}
         return len(rendered) == 1

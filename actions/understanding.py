@@ -19,8 +19,9 @@ ASPECT_WORDS: dict[str, tuple[str, ...]] = {
     "phone": ("电话", "号码", "联系方式", "热线", "打哪个", "phone"),
     "supervision": ("监督", "投诉", "举报"),
     "time_limit": ("多久", "几天", "多长时间", "时限", "几个工作日", "多快", "当天能", "好久", "来得及", "how long"),
-    "process": ("流程", "步骤", "怎么办理", "如何办理", "怎么申请", "手续"),
-    "eligibility": ("条件", "能不能", "能办吗", "可以办", "符合", "谁可以", "什么人", "哪些人", "能领", "可以领", "资格"),
+    "process": ("流程", "步骤", "环节", "手续"),
+    "eligibility": ("条件", "能不能", "能办吗", "可以办", "符合", "谁可以", "什么人", "哪些人", "能领", "可以领", "资格",
+                    "能报吗", "可以报", "还能报"),
     "legal_basis": ("依据", "政策文件", "哪个文件", "法规", "规定的"),
     "online": ("网上", "线上", "手机", "app", "公众号", "微信", "小程序", "网办", "不去现场", "网站", "online"),
     "form": ("表格", "什么表", "申请表", "登记表", "填表", "哪些表", "盖章"),
@@ -37,6 +38,24 @@ PERSON_WORDS: dict[str, tuple[str, ...]] = {
 DESTINATION_BEFORE = re.compile(r"(去|到|迁到|迁往|搬到|搬去|住在|跟.{0,3}住|回)$")
 INSURED_AFTER = re.compile(r"^(市|县|区)?(的)?(职工|居民)?(医保|参保|社保)")
 FULL_LIST_WORDS = ("全部材料", "完整", "全部", "所有材料", "详细")
+# "How do I get it done": answered with an overview (materials, where, how long), not the bare process steps.
+HOW_WORDS = ("怎么", "咋", "如何", "怎样", "怎么样", "要么子", "how to", "how do")
+# Item aliases that mostly describe the person asking (交的是居民医保 生孩子…): a weaker signal for the item.
+PERSON_LIKE_ALIASES = {"居民医保", "城乡居民医保", "城乡居民", "职工医保", "灵活就业", "居民", "职工", "新生儿", "学生",
+                       "大学生", "读书", "住院", "门诊"}
+
+
+NEGATION = re.compile(r"(没有|不是|没|不|非|无)$")
+
+
+def mentions(text: str, word: str) -> bool:
+    """`word` occurs in `text` and is not negated (没有转诊单, 不是急诊)."""
+    start = text.find(word)
+    while start != -1:
+        if not NEGATION.search(text[max(0, start - 2) : start]):
+            return True
+        start = text.find(word, start + 1)
+    return False
 
 
 @dataclass
@@ -55,7 +74,10 @@ class Request:
 
 
 def aspects_in(text: str, intent: str) -> list[str]:
-    """The aspects a message asks: the intent's, then every other one its words name, in the order asked."""
+    """The aspects a message asks: the intent's, then every other one its words name, in the order asked.
+
+    A bare "how do I …" (怎么办, 咋弄) asks for the overview; the process steps only when 流程/步骤 are named.
+    """
     lowered = normalize(text).lower()
     found = sorted(((min((lowered.find(w) for w in words if w in lowered)), aspect)
                     for aspect, words in ASPECT_WORDS.items() if any(w in lowered for w in words)))
@@ -63,9 +85,15 @@ def aspects_in(text: str, intent: str) -> list[str]:
     if "supervision" in aspects and "phone" in aspects and "咨询" not in lowered:
         aspects.remove("phone")
     primary = INTENT_ASPECTS.get(intent)
+    if primary == "process" and "process" not in aspects:
+        primary = "overview"
     if primary and primary in aspects:
         aspects.remove(primary)
-    return ([primary] if primary else []) + aspects
+    aspects = ([primary] if primary else []) + aspects
+    if any(word in lowered for word in HOW_WORDS) and "overview" not in aspects and \
+            not set(aspects) & {"materials", "process", "online", "form", "amount"}:
+        aspects.append("overview")
+    return aspects
 
 
 def person_type_in(text: str, entities: list[dict[str, Any]]) -> str | None:
@@ -108,26 +136,37 @@ def regions_in(kb: KnowledgeBase, text: str) -> tuple[Region | None, list[Region
     return None, candidates[0].alternatives, destination
 
 
-def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]]) -> tuple[list[ItemMatch], list[str]]:
-    """Items named in a message: NLU item entities (mapped to codes by synonyms), else the knowledge base's
-    alias search over the whole text, else its full-text search over the item words DIET found."""
-    words = [str(e.get("value")) for e in entities if e.get("entity") == "item"]
-    typed = [text[e["start"]:e["end"]] for e in entities if e.get("entity") == "item" and "start" in e]
+def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]],
+             region_words: set[str]) -> tuple[list[ItemMatch], list[str]]:
+    """Items named in a message: the knowledge base's names and aliases found in the text, and the item words
+    DIET found (mapped to codes by the synonyms, or searched by name when they are typos)."""
+    person_words = {w for words in PERSON_WORDS.values() for w in words} | PERSON_LIKE_ALIASES
+    entity_words = [e for e in entities if e.get("entity") == "item"]
+    typed = [text[e["start"]:e["end"]] for e in entity_words if "start" in e]
     matches: dict[str, ItemMatch] = {}
-    for match in kb.find_items(text, limit=5):
-        if match.matched and len(match.matched) >= 2:
-            matches.setdefault(match.code, match)
-    for value in words:
+    normalized = normalize(text).lower()
+    for match in kb.find_items(text, limit=8, search=False):
+        if not mentions(normalized, match.matched):
+            continue
+        if match.matched in PERSON_LIKE_ALIASES:
+            match.score /= 4
+        matches.setdefault(match.code, match)
+    for entity, word in zip(entity_words, typed or [str(e.get("value")) for e in entity_words]):
+        value = str(entity.get("value"))
+        if word in person_words or word in region_words or value in person_words:
+            continue
+        if "start" in entity and NEGATION.search(text[max(0, entity["start"] - 2) : entity["start"]]):
+            continue
         if value in kb.catalogue or kb.has_item_key(value):
-            matches.setdefault(value, ItemMatch(value, kb.item_name(value), "sub", value, 100.0))
+            matches.setdefault(value, ItemMatch(value, kb.item_name(value), "sub", word, float(len(word))))
         elif not matches:
-            for match in kb.search(value, limit=1):
+            for match in kb.search(word, limit=1, names_only=True):
                 matches.setdefault(match.code, match)
-    ordered = sorted(matches.values(), key=lambda m: -m.score)
-    specific = [m for m in ordered if not m.code.endswith("Y")]
-    parents_covered = {m.code[:9] + "00Y" for m in specific}
-    ordered = [m for m in ordered if not (m.code.endswith("Y") and m.code in parents_covered)]
-    return ordered, typed or words
+    ordered = sorted(matches.values(), key=lambda m: (-m.score, m.code))
+    specific_parents = {m.code[:9] + "00Y" for m in ordered
+                        if not m.code.endswith("Y") and m.matched not in PERSON_LIKE_ALIASES}
+    ordered = [m for m in ordered if not (m.code.endswith("Y") and m.code in specific_parents)]
+    return ordered, typed
 
 
 def understand(kb: KnowledgeBase, latest_message: dict[str, Any]) -> Request:
@@ -135,7 +174,8 @@ def understand(kb: KnowledgeBase, latest_message: dict[str, Any]) -> Request:
     intent = (latest_message.get("intent") or {}).get("name") or ""
     entities = latest_message.get("entities") or []
     region, ambiguous, destination = regions_in(kb, text)
-    items, item_words = items_in(kb, text, entities)
+    region_words = {r.typed for r in kb.find_regions(text)}
+    items, item_words = items_in(kb, text, entities, region_words)
     return Request(
         text=text, intent=intent, aspects=aspects_in(text, intent), items=items, item_words=item_words,
         region=region, ambiguous_regions=ambiguous, destination=destination,

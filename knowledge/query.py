@@ -129,6 +129,7 @@ class Guide:
     entries: list[ItemGuide]
     conflicts: list[Conflict]
     gaps: list[Gap]
+    merged_note: Fact | None = None  # the 2025 list folds this item into the entries given (with its words)
 
     @property
     def absent(self) -> bool:
@@ -216,30 +217,30 @@ class KnowledgeBase:
     def catalogue(self) -> dict[str, sqlite3.Row]:
         return {row["code"]: row for row in self._rows("select * from catalogue")}
 
-    def find_items(self, text: str, limit: int = 5) -> list[ItemMatch]:
-        """Items a free text is about: by the names and aliases in it, else by full-text search."""
+    def find_items(self, text: str, limit: int = 5, search: bool = True) -> list[ItemMatch]:
+        """Items a free text is about: every name and alias in it (longest first), else (if `search`)
+        full-text search."""
         haystack = normalize(text).lower()
-        taken = [False] * len(haystack)
         matches: dict[str, ItemMatch] = {}
         for alias, codes in self._aliases.items():
-            start = haystack.find(alias)
-            if start == -1 or any(taken[start : start + len(alias)]):
+            if alias not in haystack:
                 continue
-            taken[start : start + len(alias)] = [True] * len(alias)
             for code in codes:
-                entry = self.catalogue[code]
                 if code not in matches:
-                    matches[code] = ItemMatch(code, entry["name"], entry["level"], alias, float(len(alias)))
-        if matches:
+                    level = self.catalogue[code]["level"] if code in self.catalogue else "local"
+                    matches[code] = ItemMatch(code, self.item_name(code), level, alias, float(len(alias)))
+        if matches or not search:
             return sorted(matches.values(), key=lambda m: (-m.score, m.code))[:limit]
         return self.search(text, limit)
 
-    def search(self, text: str, limit: int = 5) -> list[ItemMatch]:
+    def search(self, text: str, limit: int = 5, names_only: bool = False) -> list[ItemMatch]:
         """Full-text search (FTS5 over character bigrams of names, aliases and materials), best codes first."""
         grams = sorted(set(bigrams(text).split()))
         if not grams:
             return []
         query = " OR ".join('"' + gram.replace('"', '""') + '"' for gram in grams)
+        if names_only:
+            query = f"{{name aliases}} : ({query})"
         rows = self._rows(
             "select items.code, items.parent_code, bm25(search_fts, 3.0, 2.0, 1.0) as rank "
             "from search_fts join search on search.rowid = search_fts.rowid "
@@ -307,13 +308,23 @@ class KnowledgeBase:
         return name in self._tables
 
     def _items_for(self, item: str, document: str) -> list[sqlite3.Row]:
-        rows = self._rows("select * from items where document = ? and key = ?", document, item)
+        """A document's entries for a key (002036002003-2, 0731-1, 002036001002#3), a code or a 主项 code."""
+        rows = self._rows("select * from items where document = ? and (key = ? or local_code = ?)",
+                          document, item, item) if "-" in item or "#" in item else []
         if not rows:
             rows = self._rows("select * from items where document = ? and code = ? order by row, key", document, item)
         if not rows:
             rows = self._rows("select * from items where document = ? and parent_code = ? order by row, key",
                               document, item)
         return rows
+
+    def merged_into(self, code: str, document: str) -> tuple[str, Fact] | None:
+        """Where `document` folds an item it does not list into another (the 2025 list), with the evidence."""
+        entry = self.catalogue.get(code)
+        merged = json.loads(entry["hunan2025_merged_into"]) if entry is not None else None
+        if document != "hunan2025" or not merged:
+            return None
+        return merged["merged_into"], Fact(merged["evidence"], Source("hunan2025", *merged["lines"]))
 
     def cues(self, code: str) -> list[str]:
         """Words that point to this 子项 when only its 主项 is named (items.yml `cues`)."""
@@ -352,10 +363,14 @@ class KnowledgeBase:
             raise ValueError("a covered region or a document is needed")
         item = self.resolve_item(item)
         rows = self._items_for(item, document)
-        code = item if not rows else (rows[0]["code"] or item)
+        merged = None if rows else self.merged_into(item, document)
+        if merged:
+            rows = self._items_for(merged[0], document)
+        code = item if not rows or merged else (rows[0]["code"] or item)
         entries = self._item_guides(rows, region) if rows else []
         return Guide(code=code, region=region, document=documents()[document], entries=entries,
-                     conflicts=self.conflicts(code, document), gaps=self.gaps(code, document))
+                     conflicts=self.conflicts(code, document), gaps=self.gaps(code, document),
+                     merged_note=merged[1] if merged else None)
 
     @cached_property
     def _conflicts(self) -> list[tuple[set[str], Conflict]]:
@@ -393,6 +408,17 @@ class KnowledgeBase:
         parent = (code or "")[:9] + "00Y"
         return [gap for documents_, codes, gap in self._gaps
                 if document in documents_ and (codes == "all" or code in codes or parent in codes)]
+
+    def unit_phones(self, document: str, unit: str) -> dict[str, list[str]]:
+        """An office's phone numbers over all items of a document, by kind, the most used first."""
+        rows = self._rows(
+            "select phones.kind, phones.number, count(*) as uses from phones join items on items.id = item_id "
+            "where items.document = ? and (phones.unit = ? or phones.unit is null) and phones.kind != '医院' "
+            "group by 1, 2 order by uses desc", document, unit) if self._has_table("phones") else []
+        phones: dict[str, list[str]] = {}
+        for row in rows:
+            phones.setdefault(row["kind"], []).append(row["number"])
+        return phones
 
     def general_notes(self, document: str) -> list[Fact]:
         if not self._has_table("general_notes"):
