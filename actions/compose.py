@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from knowledge.manifest import documents
 from knowledge.query import Conflict, Guide, ItemGuide, KnowledgeBase, Region
+from actions.understanding import situations_in
 from knowledge.text import normalize
 
 ASPECT_TITLES = {
@@ -18,19 +19,6 @@ CONFLICT_ASPECTS = {
     "materials": {"materials", "form", "name", "existence"}, "form": {"form", "materials", "name"},
     "time_limit": {"time_limit", "name", "existence"}, "office": {"office"}, "process": {"process", "existence"},
     "eligibility": {"eligibility", "existence", "name"}, "overview": {"time_limit", "name", "existence"},
-}
-# Situations a material's condition can name, and the words people use for them.
-SITUATIONS: dict[str, tuple[str, ...]] = {
-    "死亡": ("去世", "过世", "死亡", "死了", "身故", "走了", "去逝"),
-    "港澳台": ("香港", "澳门", "台湾", "港澳台"),
-    "外国": ("外籍", "外国", "老外", "回国"),
-    "委托": ("代办", "委托", "帮他", "帮她", "帮我爸", "帮我妈", "替", "代理"),
-    "出国": ("出国", "定居国外", "移民"),
-    "失业": ("失业",),
-    "灵活就业": ("灵活就业", "个体", "自由职业"),
-    "急诊": ("急诊", "抢救", "急性"),
-    "线上": ("网上", "线上", "手机", "app"),
-    "现场": ("现场", "窗口", "大厅"),
 }
 # Question words that point to words of a note (什么时候 → 时间; 马上能用 → 等待期).
 NOTE_HINTS: dict[str, str] = {"什么时候": "时间", "几月": "时间", "能用": "等待期待遇", "马上": "等待期",
@@ -95,7 +83,7 @@ def _condition_applies(condition: str, person_type: str | None, words: str) -> b
     """A material's condition matches the person or the situation the user described."""
     if person_type and person_type in condition:
         return True
-    return any(key in condition and any(w in words for w in synonyms) for key, synonyms in SITUATIONS.items())
+    return any(key in condition for key in situations_in(words))
 
 
 class Composer:
@@ -177,6 +165,7 @@ class Composer:
         if accepting:
             lines.append(f"受理单位：{_shorten(accepting.text, 100)}")
         lines += [f"说明：{_shorten(n.text, 120)}" for n in entry.notes[:2]]
+        lines += self.how_to_apply(entry)
         relevant = [m for m in entry.materials if m.condition and _condition_applies(m.condition, person_type, words)]
         if relevant:
             lines += ["您的情形需要的材料："] + [f"- {m.text}{_condition(m)}" for m in relevant]
@@ -189,8 +178,12 @@ class Composer:
         if channels:
             return ["线上办理：" + "；".join(channels)]
         channel = entry.sections.get("办理渠道")
+        accepting = entry.sections.get("受理单位")
         if channel and ("网上" in channel.text or "线上" in channel.text):
-            return [f"办理渠道：{_shorten(channel.text, 200)}"]
+            lines = [f"办理渠道：{_shorten(channel.text, 200)}"]
+            if accepting and not entry.offices:
+                lines.append(f"受理单位：{_shorten(accepting.text, 100)}")
+            return lines
         return []
 
     def form(self, entry: ItemGuide, words: str = "") -> list[str]:
@@ -224,13 +217,13 @@ class Composer:
         extra_sources: set[str] = set()
         for aspect in _unique(aspects):
             lines = self._aspect(guide, entry, aspect, person_type, full, words, extra_sources)
-            if not lines:
+            if not lines or aspect == "amount":
                 gaps += self._gap_lines(guide, entry, aspect)
             body += [line for line in lines if line not in body]
         body += [line for line in _unique(gaps) if line not in body]
         related = [f"相关说明：{_shorten(text, 150)}" for text in self.related_notes(entry, words, body)]
         general = self.general_notes(guide, entry, aspects, words)
-        notes = self._conflict_lines(guide.conflicts, aspects)
+        notes = self._conflict_lines(self.kb.conflicts(entry.code or guide.code, guide.document.id), aspects)
         if notes:
             extra_sources.add("hunan2025")
         sources = [documents()[guide.document.id].citation] + [documents()[d].citation for d in sorted(extra_sources)
@@ -254,9 +247,10 @@ class Composer:
             + [s.text for s in entry.process] + [s.text for s in entry.sections.values()]
         scored = []
         for text in _unique(candidates):
-            hits = len(wanted & _bigrams(normalize(text)))
+            grams = _bigrams(normalize(text))
+            hits = len(wanted & grams)
             if hits >= 2 and not any(text[:30] in line for line in already):
-                scored.append((hits, text))
+                scored.append((hits / len(grams) ** 0.5, text))
         return [text for _, text in sorted(scored, key=lambda pair: -pair[0])[:2]]
 
     def general_notes(self, guide: Guide, entry: ItemGuide, aspects: list[str], words: str) -> list[str]:
@@ -267,7 +261,7 @@ class Composer:
         for note in self.kb.general_notes("hunan2025"):
             about_payment = "报销" in note.text and ("报销" in entry.name or "支付" in entry.name
                                                      or "支取" in entry.name)
-            about_proxy = "委托" in note.text and any(w in words for w in SITUATIONS["委托"])
+            about_proxy = "委托" in note.text and "委托" in situations_in(words)
             if about_payment or about_proxy:
                 lines.append(f"清单说明：{_shorten(note.text, 120)}")
         return lines
@@ -307,8 +301,13 @@ class Composer:
             return []
         return self.overview(guide, entry, person_type, words)
 
+    @staticmethod
+    def how_to_apply(entry: ItemGuide) -> list[str]:
+        """The first step of the process: where and how the application is made."""
+        return [f"如何申请：{_shorten(entry.process[0].text, 90)}"] if entry.process else []
+
     def overview(self, guide: Guide, entry: ItemGuide, person_type: str | None, words: str) -> list[str]:
-        lines = self.materials(entry, person_type, False, words)
+        lines = self.how_to_apply(entry) + self.materials(entry, person_type, False, words)
         lines += self.time_limit(entry)
         lines += self.office(entry, guide.region)[:3]
         lines += self.online(entry)
@@ -318,7 +317,8 @@ class Composer:
     def _gap_lines(self, guide: Guide, entry: ItemGuide, aspect: str) -> list[str]:
         wanted = {"phone": {"phone"}, "supervision": {"supervision", "phone"}, "office": {"office"},
                   "online": {"online"}, "amount": {"amount"}, "legal_basis": {"legal_basis"}}.get(aspect, {aspect})
-        lines = [gap.statement for gap in guide.gaps if wanted & set(gap.aspects)]
+        gaps = self.kb.gaps(entry.code or guide.code, guide.document.id)
+        lines = [gap.statement for gap in gaps if wanted & set(gap.aspects)]
         if not lines:
             title = ASPECT_TITLES.get(aspect, aspect)
             lines.append(f"{guide.document.citation}此项未写{title}。")

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.compose import Composer, Reply, gap_reply_for_absent_item
 from actions.config import MAX_REPLY_BYTES, knowledge_base
-from actions.understanding import PERSON_LIKE_ALIASES, Request, mentions, understand
+from actions.understanding import PERSON_LIKE_ALIASES, Request, mentions, situations_in, understand
 from knowledge.query import Guide, ItemGuide, KnowledgeBase, Region
 from knowledge.text import normalize
 
@@ -41,7 +41,7 @@ def pick_option(text: str, options: list[str]) -> int | None:
 
 def entry_scores(kb: KnowledgeBase, entries: list[ItemGuide], text: str, person_type: str | None) -> list[float]:
     """How strongly a message points to each entry: its cue words, and the rarer bigrams of its name."""
-    typed = normalize(text)
+    typed = normalize(text) + "".join(situations_in(text))
     names = [normalize(entry.name) for entry in entries]
     grams = [{name[i : i + 2] for i in range(len(name) - 1)} for name in names]
     frequency: dict[str, int] = {}

@@ -45,6 +45,27 @@ PERSON_LIKE_ALIASES = {"居民医保", "城乡居民医保", "城乡居民", "�
                        "大学生", "读书", "住院", "门诊"}
 
 
+# Situations a material's condition or a sub-item's name can name, and the words people use for them.
+SITUATIONS: dict[str, tuple[str, ...]] = {
+    "死亡": ("去世", "过世", "死亡", "死了", "身故", "走了", "去逝"),
+    "港澳台": ("香港", "澳门", "台湾", "港澳台"),
+    "外国": ("外籍", "外国", "老外", "回国"),
+    "委托": ("代办", "委托", "帮他", "帮她", "帮我爸", "帮我妈", "替", "代理"),
+    "出国": ("出国", "定居国外", "移民"),
+    "失业": ("失业",),
+    "灵活就业": ("灵活就业", "个体", "自由职业"),
+    "急诊": ("急诊", "抢救", "急性"),
+    "线上": ("网上", "线上", "手机", "app"),
+    "现场": ("现场", "窗口", "大厅"),
+}
+
+
+def situations_in(words: str) -> set[str]:
+    """The situations (死亡, 港澳台 …) a message describes in its own words (去世, 香港 …)."""
+    lowered = words.lower()
+    return {key for key, synonyms in SITUATIONS.items() if any(w in lowered for w in synonyms)}
+
+
 NEGATION = re.compile(r"(没有|不是|没|不|非|无)$")
 
 
