@@ -4,17 +4,40 @@ PYTHON ?= python3.10
 VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+export PYTHONPATH := $(CURDIR)
+export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: run test knowledge lock clean
+.PHONY: run test knowledge nlu-data model validate test-python test-stories test-nlu bench lock clean
 
-run: knowledge ## install, build the knowledge base, serve
-	@echo "knowledge base built: knowledge/knowledge.db ($$($(PY) -m knowledge stats --total))"
+run: model ## install, build the knowledge base, train if the data changed, serve on localhost
+	$(PY) -m bot.serve "$$($(PY) -m bot.training.train)"
 
-test: knowledge ## install, build, run the whole suite
-	$(PY) -m pytest -q tests
+test: model ## install, build, train if needed, run the whole suite
+	$(MAKE) validate test-python test-stories
 
 knowledge: $(INSTALLED) ## validate the data files and build knowledge/knowledge.db
 	$(PY) -m knowledge build
+
+nlu-data: knowledge ## regenerate lookup tables, synonyms, jieba dictionary and question examples
+	$(PY) -m bot.training.generate
+
+model: nlu-data ## train the Rasa model if config, domain or data changed (models/model-<hash>.tar.gz)
+	$(PY) -m bot.training.train
+
+validate: $(INSTALLED)
+	$(PY) -m rasa data validate --fail-on-warnings --config config.yml --domain domain.yml --data data
+
+test-python: $(INSTALLED)
+	$(PY) -m pytest -q tests
+
+test-stories: $(INSTALLED)
+	tests/run_story_tests.sh "$$($(PY) -m bot.training.train)"
+
+test-nlu: model ## score the held-out NLU split (tests/nlu/holdout.yml) → results/nlu/
+	$(PY) -m bot.training.evaluate "$$($(PY) -m bot.training.train)"
+
+bench: model ## benchmarks: knowledge lookups; REST latency and throughput against running servers (bench/run_bench.sh)
+	bench/run_bench.sh "$$($(PY) -m bot.training.train)"
 
 $(INSTALLED): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,4 +51,4 @@ lock: ## re-pin requirements.txt from requirements.in
 	 $(PY) -m pip freeze) > requirements.txt
 
 clean:
-	rm -rf $(VENV) knowledge/knowledge.db
+	rm -rf $(VENV) knowledge/knowledge.db models build results

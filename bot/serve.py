@@ -30,20 +30,21 @@ def _wait_for(url: str, process: subprocess.Popen, deadline: float) -> None:
     raise RuntimeError(f"{url} did not answer within {STARTUP_SECONDS} s")
 
 
-def start(model: Path) -> list[subprocess.Popen]:
+def start(model: Path, actions_port: int = ACTIONS_PORT, rasa_port: int = RASA_PORT,
+          endpoints: Path = ROOT / "endpoints.yml") -> list[subprocess.Popen]:
     """Start the action server, then the Rasa server; return when both answer."""
     (ROOT / "build").mkdir(exist_ok=True)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     actions = subprocess.Popen(
-        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(ACTIONS_PORT)], cwd=ROOT, env=env)
+        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)], cwd=ROOT, env=env)
     rasa = subprocess.Popen(
-        [sys.executable, "-m", "rasa", "run", "--model", str(model), "--port", str(RASA_PORT), "--enable-api",
-         "--cors", "*", "--credentials", "credentials.yml", "--endpoints", "endpoints.yml"], cwd=ROOT, env=env)
+        [sys.executable, "-m", "rasa", "run", "--model", str(model), "--port", str(rasa_port), "--enable-api",
+         "--cors", "*", "--credentials", "credentials.yml", "--endpoints", str(endpoints)], cwd=ROOT, env=env)
     processes = [actions, rasa]
     deadline = time.monotonic() + STARTUP_SECONDS
     try:
-        _wait_for(f"http://localhost:{ACTIONS_PORT}/health", actions, deadline)
-        _wait_for(f"http://localhost:{RASA_PORT}/status", rasa, deadline)
+        _wait_for(f"http://localhost:{actions_port}/health", actions, deadline)
+        _wait_for(f"http://localhost:{rasa_port}/status", rasa, deadline)
     except Exception:
         stop(processes)
         raise

@@ -35,7 +35,13 @@ class TextNormalizer(GraphComponent):
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Normalise the examples and their annotated entity values alike, so that the synonym mapper learns
+        the normalised forms (長沙 in an example becomes 长沙 in both)."""
         self.process(training_data.training_examples)
+        for example in training_data.training_examples:
+            for entity in example.get(ENTITIES) or []:
+                if isinstance(entity.get("value"), str):
+                    entity["value"] = normalize_text(entity["value"])
         return training_data
 
 

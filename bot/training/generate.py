@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bot.nlu.normalization import normalize_text
 from knowledge.datafiles import load_yaml
 from knowledge.vocabulary import Name, item_names, region_names
 
@@ -136,9 +137,18 @@ def _jieba_dictionary(vocabulary: Vocabulary) -> str:
     return "".join(f"{word} 100000\n" for word in sorted(words))
 
 
+def _normalized(names: list[Name]) -> list[Name]:
+    """Names as the TextNormalizer leaves them (長沙 → 长沙), without the duplicates that makes."""
+    unique: dict[str, Name] = {}
+    for name in names:
+        text = normalize_text(name.text)
+        unique.setdefault(text, Name(text, name.value, name.kind))
+    return sorted(unique.values(), key=lambda n: n.text)
+
+
 def outputs() -> dict[Path, str]:
     templates = load_yaml(TEMPLATES)
-    vocabulary = Vocabulary(regions=region_names(), items=item_names(),
+    vocabulary = Vocabulary(regions=_normalized(region_names()), items=_normalized(item_names()),
                             persons=templates["person_type_synonyms"], typos=templates["typos"])
     return {
         LOOKUPS: _lookups_yaml(vocabulary),
