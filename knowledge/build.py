@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, Iterable
@@ -19,6 +20,7 @@ from knowledge.validate import Problem, validate_document
 DB_PATH = Path(os.environ.get("KNOWLEDGE_DB", Path(__file__).parent / "knowledge.db"))
 ASPECTS = {"materials", "office", "phone", "supervision", "time_limit", "process", "eligibility", "legal_basis",
            "online", "form", "amount", "name", "existence"}
+PARENTHESES = re.compile(r"[（(][^（()）]*[)）]")
 ITEM_LISTS = ("process", "materials", "time_limits", "notes", "legal_basis", "online_channels")
 
 
@@ -53,6 +55,12 @@ def validate_all(catalogue: dict[str, Any], conflicts: list[dict], gaps: list[di
     for entry in catalogue["sub_items"]:
         if entry["parent"] not in codes:
             problems.append(Problem(f"items.yml:{entry['code']}", f"unknown parent {entry['parent']}"))
+        merged = entry.get("hunan2025")
+        if merged:
+            if merged["merged_into"] not in codes:
+                problems.append(Problem(f"items.yml:{entry['code']}", f"unknown code {merged['merged_into']}"))
+            problems += _quote_problems(f"items.yml:{entry['code']}",
+                                        {"document": "hunan2025", "lines": merged["lines"], "text": merged["evidence"]})
     for document in DOCUMENTS:
         for item in load_document(document)["items"]:
             if item["code"] is not None and item["code"] not in codes:
@@ -129,10 +137,16 @@ def _insert_catalogue(db: sqlite_utils.Database, catalogue: dict[str, Any]) -> N
         for entry in entries:
             rows.append({"code": entry["code"], "level": level, "parent": entry.get("parent"),
                          "name": entry["names"][0], "names": json.dumps(entry["names"], ensure_ascii=False),
-                         "cues": json.dumps(entry.get("cues", []), ensure_ascii=False)})
+                         "cues": json.dumps(entry.get("cues", []), ensure_ascii=False),
+                         "hunan2025_merged_into": json.dumps(entry.get("hunan2025"), ensure_ascii=False)})
             aliases += [{"alias": alias, "code": entry["code"], "kind": "name"} for alias in entry["names"]]
             aliases += [{"alias": alias, "code": entry["code"], "kind": "alias"} for alias in entry["aliases"]]
     db["catalogue"].insert_all(rows, pk="code")
+    for item in db["items"].rows:
+        name = re.sub(r"[《》“”\"]", "", item["name"])
+        value = item["local_code"] or item["code"]
+        if value:
+            aliases += [{"alias": text, "code": value, "kind": "document"} for text in {name, PARENTHESES.sub("", name)}]
     db["aliases"].insert_all(aliases)
     db["aliases"].create_index(["alias"])
 
