@@ -166,11 +166,7 @@ class Composer:
             lines.append(f"受理单位：{_shorten(accepting.text, 100)}")
         lines += [f"说明：{_shorten(n.text, 120)}" for n in entry.notes[:2]]
         lines += self.how_to_apply(entry)
-        relevant = [m for m in entry.materials if m.condition and _condition_applies(m.condition, person_type, words)]
-        if relevant:
-            lines += ["您的情形需要的材料："] + [f"- {m.text}{_condition(m)}" for m in relevant]
-        else:
-            lines += self.materials(entry, person_type, False, words)
+        lines += self.materials(entry, person_type, False, words)
         return lines
 
     def online(self, entry: ItemGuide) -> list[str]:
