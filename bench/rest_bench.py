@@ -39,7 +39,21 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+CONVERSATION = 10  # messages per conversation: a citizen's question, follow-ups and clarifications
+
+
 def one_user(url: str, messages: int) -> list[float]:
+    """One user at a time, in conversations of CONVERSATION messages."""
+    latencies = []
+    for index in range(messages):
+        if index % CONVERSATION == 0:
+            sender = uuid.uuid4().hex
+        latencies.append(ask(url, sender, QUESTIONS[index % len(QUESTIONS)]))
+    return latencies
+
+
+def long_conversation(url: str, messages: int) -> list[float]:
+    """One sender that never stops talking: how the growing tracker costs."""
     sender = uuid.uuid4().hex
     return [ask(url, sender, QUESTIONS[i % len(QUESTIONS)]) for i in range(messages)]
 
@@ -80,7 +94,7 @@ def closed_loop(url: str, users: int, seconds: float) -> float:
         nonlocal done
         index = 0
         while time.perf_counter() < deadline:
-            ask(url, f"closed-{number}", QUESTIONS[index % len(QUESTIONS)])
+            ask(url, f"closed-{number}-{index // CONVERSATION}", QUESTIONS[index % len(QUESTIONS)])
             index += 1
             with lock:
                 done += 1
@@ -103,7 +117,11 @@ def main() -> None:
     print(f"date {date.today()}, machine {platform.node()} {platform.machine()}, python {platform.python_version()}")
     one_user(args.url, 10)  # warm up
     single = one_user(args.url, 200)
-    print(f"one user: p50 {statistics.median(single):.0f} ms, p99 {percentile(single, 0.99):.0f} ms (n=200)")
+    print(f"one user: p50 {statistics.median(single):.0f} ms, p99 {percentile(single, 0.99):.0f} ms "
+          f"(n=200, conversations of {CONVERSATION})")
+    long = long_conversation(args.url, 60)
+    print(f"one 60-message conversation: messages 1-10 p50 {statistics.median(long[:10]):.0f} ms, "
+          f"messages 51-60 p50 {statistics.median(long[50:]):.0f} ms")
     loaded, errors = open_loop(args.url, args.rate, args.seconds)
     print(f"open loop {args.rate:g} msg/s for {args.seconds:g} s: p50 {statistics.median(loaded):.0f} ms, "
           f"p99 {percentile(loaded, 0.99):.0f} ms, errors {errors}")
