@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 
 from knowledge.manifest import documents
-from knowledge.query import Conflict, Guide, ItemGuide, KnowledgeBase, Region
+from knowledge.query import Conflict, Fact, Guide, ItemGuide, KnowledgeBase, Region
 from actions.understanding import situations_in
 from knowledge.text import normalize
 

@@ -6,7 +6,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from knowledge.datafiles import load_document, load_yaml
+from knowledge.datafiles import load_document
 from knowledge.importers import DOCUMENTS
 from knowledge.manifest import Document, documents
 from knowledge.text import SourceText, digits, load_source, normalize
