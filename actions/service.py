@@ -175,10 +175,15 @@ class Dialogue:
         state, request = self.state, self.request
         pending, options = state.pending, state.options
         state.pending, state.options = None, []
-        if pending == "region" and options and not request.region:
-            index = pick_option(request.text, [self.kb.region(i).city + self.kb.region(i).name for i in options])
+        if pending == "region" and options:
+            choices = [self.kb.region(region_id) for region_id in options]
+            index = pick_option(request.text, [r.city + r.name for r in choices])
+            if index is None and request.region is not None:
+                same_city = [i for i, r in enumerate(choices) if r.city == request.region.city]
+                index = same_city[0] if len(same_city) == 1 else None
             if index is not None:
-                state.region = self.kb.region(options[index])
+                state.region = choices[index]
+                request.region = None
         if pending == "entry" and options and not [m for m in request.items if m.code not in options]:
             names = [self.kb.item_name(key) for key in options]
             index = pick_option(request.text, names)

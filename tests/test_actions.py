@@ -176,3 +176,15 @@ def test_two_failed_turns_lead_to_the_phones() -> None:
                                                 ("随便", None)])
 def test_pick_option(text: str, expected: int | None) -> None:
     assert pick_option(text, ["生育津贴支付", "一次性生育补助金支付"]) == expected
+
+
+def test_ambiguous_gaoxinqu_is_settled_by_naming_the_city() -> None:
+    reply, slots, messages = run(ActionAnswer(), "高新区 异地转诊备案 电话", "ask_phone")
+    assert "衡阳市高新区" in reply and "长沙市高新区" in reply
+    reply, _, _ = run(ActionAnswer(), "衡阳的", "inform", slots)
+    assert "0734-8839523" in reply and "0734-8867038" not in reply
+
+
+def test_residents_enrolment_is_not_mistaken_for_the_change_of_their_data() -> None:
+    reply, _, _ = run(ActionAnswer(), "祁东县的居民 怎么参保 电话多少", "ask_phone")
+    assert "城乡居民参保登记" in reply and "0734-6283999" in reply
