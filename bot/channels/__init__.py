@@ -1,0 +1,1 @@
+"""Rasa input channels of the assistant: the WeChat official account (bot.channels.wechat.WeChatInput)."""
