@@ -30,6 +30,8 @@ STOP_BIGRAMS = {"请问", "怎么", "什么", "可以", "医保", "需要", "办
                 "多少", "哪里", "要什", "要带", "这个", "那个"}
 DEADLINE = re.compile(r"(\d+|[一二三四五六七八九十]+)个工作日内|日内|之日起")
 MATERIALS_SHOWN = 8
+# The item whose gaps and channels a hand-off cites when the conversation names no item.
+GENERAL_ITEM = "002036001001"
 STEP_CHARACTERS = 60
 
 
@@ -220,7 +222,7 @@ class Composer:
         related = [f"相关说明：{_shorten(text, 150)}" for text in self.related_notes(entry, words, body)]
         general = self.general_notes(guide, entry, aspects, words)
         notes = self._conflict_lines(self.kb.conflicts(entry.code or guide.code, guide.document.id), aspects)
-        if notes:
+        if notes or general:
             extra_sources.add("hunan2025")
         sources = [documents()[guide.document.id].citation] + [documents()[d].citation for d in sorted(extra_sources)
                                                                 if d != guide.document.id]
@@ -251,15 +253,17 @@ class Composer:
 
     def general_notes(self, guide: Guide, entry: ItemGuide, aspects: list[str], words: str) -> list[str]:
         """The Hunan 2025 list's notes that hold for every item (bank account, proxies) where they apply."""
-        if guide.document.id != "hunan2025" or not set(aspects) & {"materials", "overview", "eligibility"}:
+        hunan = guide.region is not None and guide.region.province == "湖南省"
+        if not hunan or not set(aspects) & {"materials", "overview", "eligibility"}:
             return []
+        own_words = " ".join(m.text for m in entry.materials + entry.notes)
         lines = []
         for note in self.kb.general_notes("hunan2025"):
-            about_payment = "报销" in note.text and ("报销" in entry.name or "支付" in entry.name
-                                                     or "支取" in entry.name)
-            about_proxy = "委托" in note.text and "委托" in situations_in(words)
+            about_payment = guide.document.id == "hunan2025" and "报销" in note.text and (
+                "报销" in entry.name or "支付" in entry.name or "支取" in entry.name)
+            about_proxy = "委托" in note.text and "委托" in situations_in(words) and "委托" not in own_words
             if about_payment or about_proxy:
-                lines.append(f"清单说明：{_shorten(note.text, 120)}")
+                lines.append(f"湖南省2025年版清单说明：{_shorten(note.text, 120)}")
         return lines
 
     def _aspect(self, guide: Guide, entry: ItemGuide, aspect: str, person_type: str | None, full: bool,
@@ -348,6 +352,37 @@ class Composer:
             if len(lines) == 2:
                 break
         return lines
+
+
+def handoff_text(kb: KnowledgeBase, region: Region | None, item: str | None, limit: int) -> str:
+    """The 咨询 and 监督 phones for the user's region (and item), or what the documents offer instead."""
+    if region is None:
+        return ("人工咨询请拨打参保地医保经办机构的电话。告诉我您的参保地（如“耒阳”“长沙望城区”）和事项，我可以查到对应的咨询电话和监督电话。")
+    if not region.covered:
+        return f"“{region.name}”不在我的资料范围内，请联系当地医保经办机构。"
+    if item:
+        guide = kb.guide(item, region)
+        query = [p.text + (f"（{p.extra['qualifier']}）" if p.extra.get("qualifier") else "")
+                 for e in guide.entries for p in e.phones if p.extra["kind"] in ("查询", "办理")]
+        supervision = [p.text for e in guide.entries for p in e.phones if p.extra["kind"] == "监督"]
+    else:
+        guide = kb.guide(GENERAL_ITEM, region)
+        phones = kb.unit_phones(guide.document.id, region.unit) if region.unit else {}
+        query = (phones.get("查询", []) + phones.get("办理", []))[:1]
+        supervision = phones.get("监督", [])[:2]
+    query, supervision = list(dict.fromkeys(query)), list(dict.fromkeys(supervision))
+    lines = [f"需要人工帮助的话，可以联系{region.label}的医保经办机构："]
+    if query:
+        lines.append("咨询电话：" + "；".join(query) + ("" if item else "（各事项的咨询电话可能不同，告诉我事项可查准确号码）"))
+    if supervision:
+        lines.append("监督电话：" + "；".join(supervision))
+    if not query and not supervision:
+        lines += [gap.statement for gap in guide.gaps if {"phone", "supervision"} & set(gap.aspects)][:1]
+        channels = list(dict.fromkeys(c.text for e in guide.entries for c in e.online_channels))
+        if channels:
+            lines.append("可通过以下渠道咨询办理：" + "；".join(channels))
+    lines.append(f"来源：{guide.document.citation}")
+    return fit(lines, limit)
 
 
 def gap_reply_for_absent_item(guide: Guide, name: str) -> str:

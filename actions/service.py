@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.compose import Composer, Reply, gap_reply_for_absent_item
+from actions.compose import Composer, Reply, gap_reply_for_absent_item, handoff_text
 from actions.config import MAX_REPLY_BYTES, knowledge_base
 from actions.understanding import PERSON_LIKE_ALIASES, Request, mentions, situations_in, understand
 from knowledge.query import Guide, ItemGuide, KnowledgeBase, Region
@@ -39,8 +39,12 @@ def pick_option(text: str, options: list[str]) -> int | None:
     return hits[0] if len(hits) == 1 else None
 
 
-def entry_scores(kb: KnowledgeBase, entries: list[ItemGuide], text: str, person_type: str | None) -> list[float]:
-    """How strongly a message points to each entry: its cue words, and the rarer bigrams of its name."""
+def entry_scores(kb: KnowledgeBase, entries: list[ItemGuide], text: str, person_type: str | None,
+                  distinctive: bool = False) -> list[float]:
+    """How strongly a message points to each entry: its cue words, and the rarer bigrams of its name.
+
+    With `distinctive`, only what sets an entry apart counts: bigrams no other entry's name has, and cues.
+    """
     typed = normalize(text) + "".join(situations_in(text))
     names = [normalize(entry.name) for entry in entries]
     grams = [{name[i : i + 2] for i in range(len(name) - 1)} for name in names]
@@ -48,10 +52,13 @@ def entry_scores(kb: KnowledgeBase, entries: list[ItemGuide], text: str, person_
     for entry_grams in grams:
         for gram in entry_grams:
             frequency[gram] = frequency.get(gram, 0) + 1
+    cue_sets = [set(kb.cues(entry.code or "")) for entry in entries]
     scores = []
-    for entry, entry_grams in zip(entries, grams):
-        points = sum(2.0 / frequency[gram] for gram in entry_grams if mentions(typed, gram))
-        points += sum(3.0 for cue in kb.cues(entry.code or "") if mentions(typed, cue))
+    for entry, entry_grams, cues in zip(entries, grams, cue_sets):
+        points = sum(2.0 / frequency[gram] for gram in entry_grams
+                     if mentions(typed, gram) and (not distinctive or frequency[gram] == 1))
+        shared_by_all = set.intersection(*cue_sets) if distinctive else set()
+        points += sum(3.0 for cue in cues - shared_by_all if mentions(typed, cue))
         if person_type and person_type in entry.name:
             points += 3.0
         scores.append(points)
@@ -59,18 +66,27 @@ def entry_scores(kb: KnowledgeBase, entries: list[ItemGuide], text: str, person_
 
 
 def choose_entries(kb: KnowledgeBase, guide: Guide, text: str, person_type: str | None) -> list[ItemGuide]:
-    """The entries of a guide the message is about: the best-pointed one(s); with no pointer at all, the entry
-    that bears the item's own name (城乡居民参保登记 among its 减少登记 rows), else all."""
-    if len(guide.entries) <= 1:
-        return guide.entries
-    scores = entry_scores(kb, guide.entries, text, person_type)
-    best = max(scores)
-    chosen = [entry for entry, points in zip(guide.entries, scores) if points >= best - 0.01]
-    if best > 0 and len(chosen) < len(guide.entries):
-        return chosen
-    own_name = [e for e in chosen if e.name == kb.item_name(guide.code)
-                or (e.sections.get("事项名称") and e.sections["事项名称"].text == e.name)]
-    return own_name[:1] if len(own_name) == 1 else chosen
+    """The entries of a guide the message is about: those its distinctive words point to; among entries of one
+    code, the base entry (长沙's 本地特殊门诊待遇申报 among its -n sub-items) or the one bearing the item's own name
+    (城乡居民参保登记 among its 减少登记 rows); else the best-pointed ones; else all (and the assistant asks)."""
+    entries = guide.entries
+    if len(entries) <= 1:
+        return entries
+    distinct = entry_scores(kb, entries, text, person_type, distinctive=True)
+    if max(distinct) > 0:
+        entries = [e for e, points in zip(entries, distinct) if points >= max(distinct) - 0.01]
+    if len(entries) == 1:
+        return entries
+    if len({e.code for e in entries}) == 1:
+        base = [e for e in entries if e.key == e.code and e.local_code is None]
+        own_name = [e for e in entries if e.name == kb.item_name(e.code or "")
+                    or (e.sections.get("事项名称") and e.sections["事项名称"].text == e.name)]
+        for preferred in (base, own_name):
+            if len(preferred) == 1:
+                return preferred
+    scores = entry_scores(kb, entries, text, person_type)
+    chosen = [e for e, points in zip(entries, scores) if points >= max(scores) - 0.01]
+    return chosen if max(scores) > 0 else entries
 
 
 class ActionAnswer(Action):
@@ -165,6 +181,8 @@ class Dialogue:
         if not state.region.covered:
             state.pending, state.options = None, []
             return [Reply(NOT_COVERED.format(place=state.region.name))]
+        if state.item is None and set(state.aspects) <= {"phone", "supervision"}:
+            return [Reply(handoff_text(self.kb, state.region, None, MAX_REPLY_BYTES))]
         if state.item is None:
             state.pending, state.options = "item", []
             return [Reply(ITEM_QUESTION, ITEM_BUTTONS)]

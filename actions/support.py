@@ -7,14 +7,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.compose import fit
+from actions.compose import handoff_text
 from actions.config import FAILED_TURNS_BEFORE_HANDOFF, MAX_REPLY_BYTES, knowledge_base
 from actions.service import ActionAnswer
 from actions.understanding import regions_in, understand
 from knowledge.query import KnowledgeBase, Region
 
-# The item whose gaps and channels a hand-off cites when the conversation names no item.
-GENERAL_ITEM = "002036001001"
 CAPABILITIES = ("我能回答医保经办事项的问题：要带什么材料、去哪里办、咨询和监督电话、办理时限、流程、能不能办、线上渠道和要填的表，"
                 "例如异地就医备案、门诊慢特病认定、生育津贴、医疗费用报销、参保登记、个人账户支取、医保关系转移。")
 OUT_OF_SCOPE = "抱歉，这个问题不属于医保（医疗保障）经办事项，我答不了。" + CAPABILITIES
@@ -22,37 +20,6 @@ OUT_OF_SCOPE = "抱歉，这个问题不属于医保（医疗保障）经办事�
 # is answered as a service question (NLU can mistake a long question for either).
 HUMAN_WORDS = ("人工", "客服", "真人", "工作人员", "转接", "找人", "领导")
 FALLBACK = "抱歉，我没太明白。可以换个说法，说一下您要办的医保事项和参保地吗？例如：“长沙 生育津贴要什么材料”。"
-
-
-def handoff_text(kb: KnowledgeBase, region: Region | None, item: str | None) -> str:
-    """The 咨询 and 监督 phones for the user's region (and item), or what the documents offer instead."""
-    if region is None:
-        return ("人工咨询请拨打参保地医保经办机构的电话。告诉我您的参保地（如“耒阳”“长沙望城区”）和事项，我可以查到对应的咨询电话和监督电话。")
-    if not region.covered:
-        return f"“{region.name}”不在我的资料范围内，请联系当地医保经办机构。"
-    if item:
-        guide = kb.guide(item, region)
-        query = [p.text + (f"（{p.extra['qualifier']}）" if p.extra.get("qualifier") else "")
-                 for e in guide.entries for p in e.phones if p.extra["kind"] in ("查询", "办理")]
-        supervision = [p.text for e in guide.entries for p in e.phones if p.extra["kind"] == "监督"]
-    else:
-        guide = kb.guide(GENERAL_ITEM, region)
-        phones = kb.unit_phones(guide.document.id, region.unit) if region.unit else {}
-        query = (phones.get("查询", []) + phones.get("办理", []))[:1]
-        supervision = phones.get("监督", [])[:2]
-    query, supervision = list(dict.fromkeys(query)), list(dict.fromkeys(supervision))
-    lines = [f"需要人工帮助的话，可以联系{region.label}的医保经办机构："]
-    if query:
-        lines.append("咨询电话：" + "；".join(query) + ("" if item else "（各事项的咨询电话可能不同，告诉我事项可查准确号码）"))
-    if supervision:
-        lines.append("监督电话：" + "；".join(supervision))
-    if not query and not supervision:
-        lines += [gap.statement for gap in guide.gaps if {"phone", "supervision"} & set(gap.aspects)][:1]
-        channels = list(dict.fromkeys(c.text for e in guide.entries for c in e.online_channels))
-        if channels:
-            lines.append("可通过以下渠道咨询办理：" + "；".join(channels))
-    lines.append(f"来源：{guide.document.citation}")
-    return fit(lines, MAX_REPLY_BYTES)
 
 
 def _region(kb: KnowledgeBase, tracker: Tracker) -> Region | None:
@@ -83,7 +50,7 @@ class ActionHandoff(Action):
         if names_a_service(kb, tracker):
             return ActionAnswer().run(dispatcher, tracker, domain)
         region = _region(kb, tracker)
-        dispatcher.utter_message(text=handoff_text(kb, region, tracker.get_slot("item")))
+        dispatcher.utter_message(text=handoff_text(kb, region, tracker.get_slot("item"), MAX_REPLY_BYTES))
         return [SlotSet("region", region.id if region else tracker.get_slot("region")), SlotSet("failed_turns", 0)]
 
 
@@ -114,7 +81,7 @@ class ActionFallback(Action):
         failed = int(tracker.get_slot("failed_turns") or 0) + 1
         if failed >= FAILED_TURNS_BEFORE_HANDOFF:
             dispatcher.utter_message(text="看来我没能帮上忙。" + handoff_text(kb, _region(kb, tracker),
-                                                                        tracker.get_slot("item")))
+                                                                        tracker.get_slot("item"), MAX_REPLY_BYTES))
             return [SlotSet("failed_turns", 0)]
         dispatcher.utter_message(text=FALLBACK)
         return [SlotSet("failed_turns", failed)]

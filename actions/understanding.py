@@ -57,6 +57,8 @@ SITUATIONS: dict[str, tuple[str, ...]] = {
     "急诊": ("急诊", "抢救", "急性"),
     "线上": ("网上", "线上", "手机", "app"),
     "现场": ("现场", "窗口", "大厅"),
+    "增加": ("参加", "加入", "新增", "开始交", "入职"),
+    "减少": ("停保", "暂停", "终止", "退保", "不交了", "离职", "不想交"),
 }
 
 
@@ -118,13 +120,14 @@ def aspects_in(text: str, intent: str) -> list[str]:
 
 
 def person_type_in(text: str, entities: list[dict[str, Any]]) -> str | None:
-    for entity in entities:
-        if entity.get("entity") == "person_type" and entity.get("value") in PERSON_TYPES:
-            return entity["value"]
+    """Who is asking: the most specific person words of the text first (灵活就业 join 职工医保), then NLU's."""
     lowered = normalize(text)
     for person, words in PERSON_WORDS.items():
         if any(word in lowered for word in words):
             return person
+    for entity in entities:
+        if entity.get("entity") == "person_type" and entity.get("value") in PERSON_TYPES:
+            return entity["value"]
     return None
 
 
@@ -180,9 +183,11 @@ def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]],
             continue
         if value in kb.catalogue or kb.has_item_key(value):
             matches.setdefault(value, ItemMatch(value, kb.item_name(value), "sub", word, float(len(word))))
-        elif not matches:
+        elif not matches or all(m.matched in word and len(m.matched) < len(word) for m in matches.values()):
+            # A word DIET found that no name matches, typos included (门诊慢特兵): search the names.
             for match in kb.search(word, limit=1, names_only=True):
-                matches.setdefault(match.code, match)
+                match.score = len(word) * 0.9
+                matches[match.code] = match
     ordered = sorted(matches.values(), key=lambda m: (-m.score, m.code))
     specific_parents = {m.code[:9] + "00Y" for m in ordered
                         if not m.code.endswith("Y") and m.matched not in PERSON_LIKE_ALIASES}

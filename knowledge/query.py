@@ -366,7 +366,8 @@ class KnowledgeBase:
         merged = None if rows else self.merged_into(item, document)
         if merged:
             rows = self._items_for(merged[0], document)
-        code = item if not rows or merged else (rows[0]["code"] or item)
+        codes = {row["code"] for row in rows}
+        code = rows[0]["code"] if len(codes) == 1 and rows[0]["code"] and not merged else item
         entries = self._item_guides(rows, region) if rows else []
         return Guide(code=code, region=region, document=documents()[document], entries=entries,
                      conflicts=self.conflicts(code, document), gaps=self.gaps(code, document),

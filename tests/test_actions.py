@@ -188,3 +188,31 @@ def test_ambiguous_gaoxinqu_is_settled_by_naming_the_city() -> None:
 def test_residents_enrolment_is_not_mistaken_for_the_change_of_their_data() -> None:
     reply, _, _ = run(ActionAnswer(), "祁东县的居民 怎么参保 电话多少", "ask_phone")
     assert "城乡居民参保登记" in reply and "0734-6283999" in reply
+
+
+def test_proxy_gets_the_provincial_rule_for_proxies() -> None:
+    reply, _, _ = run(ActionAnswer(), "帮我妈代办衡阳的异地长期居住备案 要带什么", "ask_materials")
+    assert "居住证" in reply and "授权委托书" in reply and "2025年版" in reply
+
+
+def test_supervision_phone_without_an_item_gives_the_offices_numbers() -> None:
+    reply, _, _ = run(ActionAnswer(), "蒸湘区 办事太慢 投诉电话", "ask_supervision")
+    assert "0734-8827962" in reply
+
+
+def test_a_code_with_local_sub_items_answers_for_its_base_item() -> None:
+    reply, _, _ = run(ActionAnswer(), "宁乡 特门 在哪办", "ask_office")
+    assert "本地特殊门诊待遇申报" in reply and "请问您要办理哪一项" not in reply
+
+
+def test_a_typo_that_diet_found_is_searched_among_the_names() -> None:
+    text = "衡杨 门诊慢特兵 要什么材料"
+    reply, _, _ = run(ActionAnswer(), text, "ask_materials",
+                      entities=[{"entity": "item", "value": "门诊慢特兵", "start": 3, "end": 8}])
+    assert "衡阳市基本医疗保险门诊慢特病病种待遇认定申请表" in reply
+
+
+def test_flexible_workers_joining_employee_insurance() -> None:
+    reply, _, _ = run(ActionAnswer(), "常德 我是灵活就业 怎么参加职工医保", "ask_process",
+                      entities=[{"entity": "person_type", "value": "职工", "start": 12, "end": 16}])
+    assert "灵活就业人员增加登记" in reply and "湖南省职工基本医疗保险参保登记表" in reply
