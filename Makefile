@@ -7,12 +7,12 @@ INSTALLED := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: run test knowledge nlu-data model validate test-python test-stories test-nlu bench lock clean
+.PHONY: run test knowledge nlu-data model browser validate test-python test-stories test-nlu bench lock clean
 
 run: model ## install, build the knowledge base, train if the data changed, serve on localhost
 	$(PY) -m bot.serve "$$($(PY) -m bot.training.train)"
 
-test: model ## install, build, train if needed, run the whole suite
+test: model browser ## install, build, train if needed, run the whole suite
 	$(MAKE) validate test-python test-stories
 
 knowledge: $(INSTALLED) ## validate the data files and build knowledge/knowledge.db
@@ -23,6 +23,9 @@ nlu-data: knowledge ## regenerate lookup tables, synonyms, jieba dictionary and 
 
 model: nlu-data ## train the Rasa model if config, domain or data changed (models/model-<hash>.tar.gz)
 	$(PY) -m bot.training.train
+
+browser: ## Debian's Chromium and chromedriver for the browser tests (apt-get, once)
+	tests/install_browser.sh
 
 validate: $(INSTALLED)
 	$(PY) -m rasa data validate --fail-on-warnings --config config.yml --domain domain.yml --data data

@@ -1,4 +1,5 @@
-"""Serve everything on localhost: the action server (5055) and the Rasa server (5005, REST channel, HTTP API).
+"""Serve everything on localhost: the action server (5055), the Rasa server (5005, REST channel, HTTP API) and
+the web server (8080: the demo page with the help widget, the agent console, the JSON API).
 
 Usage: python -m bot.serve MODEL   (make run trains the model first). Ctrl-C stops every process.
 """
@@ -15,6 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 ACTIONS_PORT = int(os.environ.get("ACTIONS_PORT", "5055"))
 RASA_PORT = int(os.environ.get("RASA_PORT", "5005"))
+WEB_PORT = int(os.environ.get("WEB_PORT", "8080"))
 STARTUP_SECONDS = 180
 
 
@@ -31,8 +33,8 @@ def _wait_for(url: str, process: subprocess.Popen, deadline: float) -> None:
 
 
 def start(model: Path, actions_port: int = ACTIONS_PORT, rasa_port: int = RASA_PORT,
-          endpoints: Path = ROOT / "endpoints.yml") -> list[subprocess.Popen]:
-    """Start the action server, then the Rasa server; return when both answer."""
+          endpoints: Path = ROOT / "endpoints.yml", web_port: int | None = None) -> list[subprocess.Popen]:
+    """Start the action server, the Rasa server and (with a `web_port`) the web server; return when all answer."""
     (ROOT / "build").mkdir(exist_ok=True)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     actions = subprocess.Popen(
@@ -40,11 +42,16 @@ def start(model: Path, actions_port: int = ACTIONS_PORT, rasa_port: int = RASA_P
     rasa = subprocess.Popen(
         [sys.executable, "-m", "rasa", "run", "--model", str(model), "--port", str(rasa_port), "--enable-api",
          "--cors", "*", "--credentials", "credentials.yml", "--endpoints", str(endpoints)], cwd=ROOT, env=env)
-    processes = [actions, rasa]
+    web = subprocess.Popen(
+        [sys.executable, "-m", "bot.web.server"], cwd=ROOT,
+        env=dict(env, WEB_PORT=str(web_port), RASA_URL=f"http://localhost:{rasa_port}")) if web_port else None
+    processes = [actions, rasa] + ([web] if web else [])
     deadline = time.monotonic() + STARTUP_SECONDS
     try:
         _wait_for(f"http://localhost:{actions_port}/health", actions, deadline)
         _wait_for(f"http://localhost:{rasa_port}/status", rasa, deadline)
+        if web:
+            _wait_for(f"http://localhost:{web_port}/api/regions", web, deadline)
     except Exception:
         stop(processes)
         raise
@@ -63,12 +70,14 @@ def stop(processes: list[subprocess.Popen]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    processes = start(Path(argv[0]))
+    processes = start(Path(argv[0]), web_port=WEB_PORT)
     print(f"""
 医保办事助手 is running:
   REST channel   POST http://localhost:{RASA_PORT}/webhooks/rest/webhook  {{"sender": "u1", "message": "耒阳 异地安置备案要什么材料"}}
   Rasa HTTP API  http://localhost:{RASA_PORT}/status
   action server  http://localhost:{ACTIONS_PORT}/webhook
+  help widget    http://localhost:{WEB_PORT}/            (demo page; embed with <script src="…/widget.js">)
+  agent console  http://localhost:{WEB_PORT}/agent       (JSON API under http://localhost:{WEB_PORT}/api/)
 Press Ctrl-C to stop.""", flush=True)
     stopping = False
 

@@ -235,7 +235,7 @@ class KnowledgeBase:
 
     def search(self, text: str, limit: int = 5, names_only: bool = False) -> list[ItemMatch]:
         """Full-text search (FTS5 over character bigrams of names, aliases and materials), best codes first."""
-        grams = sorted(set(bigrams(text).split()))
+        grams = sorted(gram for gram in set(bigrams(text).split()) if gram.isprintable())
         if not grams:
             return []
         query = " OR ".join('"' + gram.replace('"', '""') + '"' for gram in grams)

@@ -311,3 +311,7 @@ def test_every_source_is_cited_with_document_and_lines(kb: KnowledgeBase) -> Non
     fact = kb.guide("002036004001", "耒阳").entries[0].materials[0]
     assert fact.source.document == "hengyang" and fact.source.first_line > 3468
     assert "衡阳市医疗保障经办政务服务事项办事指南" in fact.source.citation
+
+
+def test_full_text_search_survives_control_characters(kb: KnowledgeBase) -> None:
+    assert kb.search("\x00异地\x07备案") and kb.find_items("\x00\x1f") == []

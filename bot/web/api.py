@@ -1,0 +1,241 @@
+"""The JSON API under /api/: regions, search and guide for the agent console, and the chat proxy for the widget."""
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from actions.understanding import aspects_in
+from knowledge.manifest import Document
+from knowledge.query import Conflict, Fact, Gap, Guide, ItemGuide, KnowledgeBase, Region, Source
+from knowledge.text import normalize
+
+KB = web.AppKey("kb", KnowledgeBase)
+RASA_URL = web.AppKey("rasa_url", str)
+HTTP = web.AppKey("http", aiohttp.ClientSession)
+
+MAX_QUERY = 200
+MAX_MESSAGE = 1000
+SENDER = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # a NUL breaks the full-text query: control characters → spaces
+CHAT_TIMEOUT = aiohttp.ClientTimeout(total=30)
+LEVELS = {"province": 0, "city": 1, "county": 2}
+
+
+class ApiError(Exception):
+    """A request the API answers with an error status and a JSON body."""
+
+    def __init__(self, status: int, message: str, **extra: Any):
+        super().__init__(message)
+        self.status = status
+        self.body = {"error": message, **extra}
+
+
+def json_response(data: Any, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, dumps=lambda value: json.dumps(value, ensure_ascii=False))
+
+
+# Serialisation ---------------------------------------------------------------------------------------------
+
+def source_json(source: Source) -> dict[str, Any]:
+    return {"document": source.document, "first_line": source.first_line, "last_line": source.last_line,
+            "citation": source.citation}
+
+
+def fact_json(fact: Fact) -> dict[str, Any]:
+    extra = {key: [fact_json(note) for note in value] if key == "notes" else value
+             for key, value in fact.extra.items()}
+    return {**extra, "text": fact.text, "condition": fact.condition, "source": source_json(fact.source)}
+
+
+def region_json(region: Region) -> dict[str, Any]:
+    return {"id": region.id, "name": region.name, "label": region.label, "level": region.level,
+            "province": region.province, "city": region.city, "document": region.document, "unit": region.unit,
+            "covered": region.covered, "typed": region.typed}
+
+
+def document_json(document: Document) -> dict[str, Any]:
+    return {"id": document.id, "title": document.title, "short": document.short, "issuer": document.issuer,
+            "region": document.region, "year": document.year, "date_note": document.date_note,
+            "citation": document.citation, "first_line": document.first_line, "last_line": document.last_line}
+
+
+def entry_json(entry: ItemGuide) -> dict[str, Any]:
+    return {
+        "key": entry.key, "code": entry.code, "local_code": entry.local_code, "row": entry.row, "name": entry.name,
+        "source": source_json(entry.source),
+        "sections": [{"name": name, **fact_json(fact)} for name, fact in entry.sections.items()],
+        **{name: [fact_json(fact) for fact in getattr(entry, name)]
+           for name in ("process", "materials", "time_limits", "notes", "legal_basis", "online_channels", "forms",
+                        "offices", "phones")},
+    }
+
+
+def conflict_json(conflict: Conflict) -> dict[str, Any]:
+    return {"id": conflict.id, "code": conflict.code, "aspect": conflict.aspect, "topic": conflict.topic,
+            "statements": [fact_json(fact) for fact in conflict.statements],
+            "hunan2025": fact_json(conflict.hunan2025) if conflict.hunan2025 else None, "note": conflict.note}
+
+
+def gap_json(gap: Gap) -> dict[str, Any]:
+    return {"id": gap.id, "aspects": gap.aspects, "statement": gap.statement, "offer": gap.offer,
+            "evidence": [fact_json(fact) for fact in gap.evidence]}
+
+
+def guide_json(kb: KnowledgeBase, guide: Guide) -> dict[str, Any]:
+    return {
+        "code": guide.code, "name": kb.item_name(guide.code),
+        "region": region_json(guide.region) if guide.region else None,
+        "document": document_json(guide.document), "absent": guide.absent,
+        "merged_note": fact_json(guide.merged_note) if guide.merged_note else None,
+        "entries": [entry_json(entry) for entry in guide.entries],
+        "conflicts": [conflict_json(conflict) for conflict in guide.conflicts],
+        "gaps": [gap_json(gap) for gap in guide.gaps],
+    }
+
+
+# Parameters ------------------------------------------------------------------------------------------------
+
+def text_param(request: web.Request, name: str, limit: int, required: bool = True) -> str:
+    value = CONTROL.sub(" ", request.query.get(name, "")).strip()
+    if required and not value:
+        raise ApiError(400, f"缺少参数 {name}")
+    if len(value) > limit:
+        raise ApiError(400, f"参数 {name} 过长（最多 {limit} 字）")
+    return value
+
+
+def find_region(kb: KnowledgeBase, value: str) -> Region:
+    """A region id from /api/regions, or a place name (typos and aliases included)."""
+    try:
+        return kb.region(value)
+    except KeyError:
+        resolution = kb.resolve_region(value)
+    if resolution.region:
+        return resolution.region
+    if resolution.alternatives:
+        raise ApiError(400, f"地区「{value}」不明确，请选择其一",
+                       alternatives=[region_json(region) for region in resolution.alternatives])
+    raise ApiError(404, f"未知地区「{value}」")
+
+
+def find_item(kb: KnowledgeBase, value: str) -> str:
+    """An item code or local key, or an item name or alias → the code or key to look up."""
+    if value in kb.catalogue or kb.has_item_key(value):
+        return value
+    matches = kb.find_items(value, limit=1, search=False)
+    if not matches:
+        raise ApiError(404, f"未找到事项「{value}」")
+    return matches[0].code
+
+
+def all_regions(kb: KnowledgeBase) -> list[Region]:
+    return [kb.region(row[0]) for row in kb.connection.execute("select id from regions order by rowid")]
+
+
+# Handlers --------------------------------------------------------------------------------------------------
+
+async def regions(request: web.Request) -> web.Response:
+    """The region tree: provinces → cities → counties, each with the document that serves it."""
+    nodes: dict[str, dict[str, Any]] = {}
+    tree: list[dict[str, Any]] = []
+    for region in sorted(all_regions(request.app[KB]), key=lambda r: LEVELS[r.level]):
+        node = nodes[region.id] = {**region_json(region), "children": []}
+        parent = region.id.rpartition("/")[0]
+        (nodes[parent]["children"] if parent else tree).append(node)
+    return json_response({"regions": tree})
+
+
+async def search(request: web.Request) -> web.Response:
+    """Items a free text is about, and its region: the `region` parameter, else the place the text names."""
+    kb = request.app[KB]
+    query = text_param(request, "q", MAX_QUERY)
+    chosen = text_param(request, "region", MAX_QUERY, required=False)
+    remainder = list(normalize(query).lower())
+    for place in kb.find_regions(query):
+        remainder[place.start:place.start + len(place.typed)] = " " * len(place.typed)
+    words = "".join(remainder).strip()
+    items = kb.find_items(words, limit=10) if words else []
+    alternatives: list[Region] = []
+    if chosen:
+        region: Region | None = find_region(kb, chosen)
+        region_from = "param"
+    else:
+        resolution = kb.resolve_region(query)
+        region, alternatives = resolution.region, resolution.alternatives
+        region_from = "text" if region else None
+    return json_response({
+        "query": query,
+        "region": region_json(region) if region else None,
+        "region_from": region_from,
+        "alternatives": [region_json(r) for r in alternatives],
+        "items": [{"code": m.code, "name": m.name, "level": m.level, "matched": m.matched, "score": m.score}
+                  for m in items],
+        "aspects": aspects_in(query, ""),
+    })
+
+
+async def guide(request: web.Request) -> web.Response:
+    """The full guide of an item for a region: every field with its source, the conflicts and the gaps."""
+    kb = request.app[KB]
+    item = find_item(kb, text_param(request, "item", MAX_QUERY))
+    region = find_region(kb, text_param(request, "region", MAX_QUERY))
+    if not region.covered:
+        raise ApiError(404, f"{region.label}不在资料覆盖范围（资料覆盖湖南省和湖北省）", region=region_json(region))
+    return json_response(guide_json(kb, kb.guide(item, region)))
+
+
+def reply_json(reply: dict[str, Any]) -> dict[str, Any]:
+    """What the widget shows of one Rasa message: its text, quick-reply buttons and image."""
+    shown: dict[str, Any] = {}
+    if isinstance(reply.get("text"), str):
+        shown["text"] = reply["text"]
+    buttons = [{"title": str(button["title"]), "payload": str(button.get("payload") or button["title"])}
+               for button in reply.get("buttons") or [] if isinstance(button, dict) and button.get("title")]
+    if buttons:
+        shown["buttons"] = buttons
+    if isinstance(reply.get("image"), str):
+        shown["image"] = reply["image"]
+    return shown
+
+
+async def chat(request: web.Request) -> web.Response:
+    """Forward {sender, message} to Rasa's REST webhook; answer with the bot's messages."""
+    try:
+        body = await request.json()
+    except ValueError:
+        raise ApiError(400, "请求体不是有效的 JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "请求体应为 {\"sender\": …, \"message\": …}")
+    sender, message = body.get("sender"), body.get("message")
+    if not isinstance(sender, str) or not SENDER.match(sender):
+        raise ApiError(400, "sender 应为 1–64 个字母、数字或 _.:-")
+    if not isinstance(message, str) or not message.strip():
+        raise ApiError(400, "message 不能为空")
+    if len(message) > MAX_MESSAGE:
+        raise ApiError(400, f"message 过长（最多 {MAX_MESSAGE} 字）")
+    url = request.app[RASA_URL].rstrip("/") + "/webhooks/rest/webhook"
+    try:
+        async with request.app[HTTP].post(url, json={"sender": sender, "message": message},
+                                          timeout=CHAT_TIMEOUT) as response:
+            if response.status != 200:
+                raise ApiError(502, f"助手服务返回 {response.status}")
+            replies = await response.json(content_type=None)
+    except asyncio.TimeoutError:
+        raise ApiError(504, "助手服务响应超时") from None
+    except (aiohttp.ClientError, ValueError):
+        raise ApiError(502, "无法连接助手服务") from None
+    if not isinstance(replies, list):
+        raise ApiError(502, "助手服务的回复格式不正确")
+    return json_response([reply_json(reply) for reply in replies if isinstance(reply, dict)])
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/regions", regions)
+    app.router.add_get("/api/search", search)
+    app.router.add_get("/api/guide", guide)
+    app.router.add_post("/api/chat", chat)

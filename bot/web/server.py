@@ -1,0 +1,112 @@
+"""The web server: the demo page with the help widget (/), the agent console (/agent) and the JSON API (/api/).
+
+Usage: python -m bot.web.server   (env WEB_PORT, default 8080; WEB_HOST, default 0.0.0.0;
+RASA_URL, default http://localhost:5005, where /api/chat forwards to the REST channel).
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+from bot.web import api
+from knowledge.query import KnowledgeBase, KnowledgeBaseError
+
+STATIC = Path(__file__).parent / "static"
+PAGES = {"/": "index.html", "/agent": "agent.html", "/widget.js": "widget.js", "/widget.css": "widget.css",
+         "/demo.css": "demo.css", "/agent.js": "agent.js", "/agent.css": "agent.css"}
+CONTENT_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}
+# Our own pages load nothing but their own files; widget.js and widget.css are also loaded by other sites.
+PAGE_POLICY = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+MAX_BODY = 64 * 1024
+HTTP_ERRORS = {404: "没有这个接口", 405: "不支持这种请求方法", 413: "请求体过大"}
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _static(name: str) -> Handler:
+    path = STATIC / name
+    body = path.read_bytes()
+    content_type = CONTENT_TYPES[path.suffix]
+    headers = {"Cache-Control": "no-cache"}
+    if path.suffix == ".html":
+        headers["Content-Security-Policy"] = PAGE_POLICY
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(body=body, content_type=content_type, charset="utf-8", headers=headers)
+    return handler
+
+
+@web.middleware
+async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """API errors as JSON: ours (ApiError) and aiohttp's (unknown route, wrong method, body too large)."""
+    try:
+        return await handler(request)
+    except api.ApiError as error:
+        return api.json_response(error.body, error.status)
+    except web.HTTPException as error:
+        if not request.path.startswith("/api/") or error.status < 400:
+            raise
+        return api.json_response({"error": HTTP_ERRORS.get(error.status, error.reason)}, error.status)
+
+
+async def _nosniff(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers["X-Content-Type-Options"] = "nosniff"
+
+
+def create_app(kb: KnowledgeBase, rasa_url: str) -> web.Application:
+    """The web app over a knowledge base, forwarding chat messages to the Rasa server at `rasa_url`."""
+    app = web.Application(middlewares=[_errors], client_max_size=MAX_BODY)
+    app[api.KB] = kb
+    app[api.RASA_URL] = rasa_url
+
+    async def http_client(app: web.Application) -> AsyncIterator[None]:
+        async with aiohttp.ClientSession() as session:
+            app[api.HTTP] = session
+            yield
+
+    app.cleanup_ctx.append(http_client)
+    app.on_response_prepare.append(_nosniff)
+    for route, name in PAGES.items():
+        app.router.add_get(route, _static(name))
+    api.add_routes(app)
+    return app
+
+
+@contextmanager
+def serving(app: web.Application, host: str, port: int) -> Iterator[str]:
+    """Serve `app` from a background thread (tests, embedding); yield its base URL."""
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(app)
+    loop.run_until_complete(runner.setup())
+    loop.run_until_complete(web.TCPSite(runner, host, port).start())
+    thread = threading.Thread(target=loop.run_forever, name=f"web:{port}", daemon=True)
+    thread.start()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=15)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=15)
+        loop.close()
+
+
+def main() -> int:
+    try:
+        kb = KnowledgeBase()
+    except KnowledgeBaseError as error:
+        print(error, file=sys.stderr)
+        return 1
+    app = create_app(kb, os.environ.get("RASA_URL", "http://localhost:5005"))
+    web.run_app(app, host=os.environ.get("WEB_HOST", "0.0.0.0"), port=int(os.environ.get("WEB_PORT", "8080")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
