@@ -1,6 +1,7 @@
 """Real-browser tests: headless Chromium (Debian's chromium and chromium-driver, tests/install_browser.sh) driven by
-selenium. The help widget talks through the web server's chat proxy to a stub answering like Rasa's REST channel;
-the agent console uses the real knowledge base. Screenshots go to results/screenshots/."""
+selenium. The help widget talks through the web server's chat proxy to a stub answering like Rasa's REST channel
+(to check its rendering exactly), and to the real assistant (model, actions, Rasa); the agent console uses the real
+knowledge base. Screenshots go to results/screenshots/."""
 from __future__ import annotations
 
 import asyncio
@@ -20,6 +21,8 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from bot import serve
+from bot.training.train import train
 from bot.web.server import create_app, serving
 from knowledge.query import KnowledgeBase
 
@@ -287,3 +290,38 @@ def test_console_is_keyboard_first(browser: WebDriver, base: str, kb: KnowledgeB
     browser.find_element(By.XPATH, "//div[@id='region-note']/button[text()='衡阳市高新区']").click()
     wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, "#card h2").text == "生育津贴支付"
          and "衡阳市高新区" in card_text(d))
+
+
+@pytest.fixture(scope="module")
+def real_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The whole assistant as `make run` serves it (trained model, action server, Rasa, web server), on free ports."""
+    folder = tmp_path_factory.mktemp("real-site")
+    actions_port, rasa_port, web_port = _free_port(), _free_port(), _free_port()
+    endpoints = folder / "endpoints.yml"
+    endpoints.write_text(f'action_endpoint:\n  url: "http://localhost:{actions_port}/webhook"\n'
+                         f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{folder / "trackers.db"}"\n')
+    processes = serve.start(train(), actions_port, rasa_port, endpoints, web_port=web_port)
+    try:
+        yield f"http://localhost:{web_port}"
+    finally:
+        serve.stop(processes)
+
+
+def test_widget_with_the_real_assistant(browser: WebDriver, real_site: str) -> None:
+    fresh_demo_page(browser, real_site)
+    in_widget(browser, ".bubble")[0].click()
+    box, = in_widget(browser, "textarea")
+    box.send_keys("来阳的 异地安置备案要什么材料", Keys.ENTER)
+    wait(browser, lambda d: any("常住人口登记卡" in text for text in bot_texts(d)), 30)
+    answer = bot_texts(browser)[-1]
+    assert "衡阳市异地就医备案登记表" in answer and "来源：《衡阳市医疗保障经办政务服务事项办事指南》" in answer
+    box.send_keys("衡阳 备案要带什么材料", Keys.ENTER)
+    option = "异地长期居住人员备案"
+    wait(browser, lambda d: option in [button.text for button in in_widget(d, ".quick button")], 30)
+    next(button for button in in_widget(browser, ".quick button") if button.text == option).click()
+    wait(browser, lambda d: any("长期居住认定材料（居住证）" in text for text in bot_texts(d)), 30)
+    browser.save_screenshot(str(SCREENSHOTS / "widget-real-assistant.png"))
+    conversation = [element.get_attribute("textContent") for element in in_widget(browser, ".msg")]
+    browser.refresh()
+    in_widget(browser, ".bubble")[0].click()
+    assert [element.get_attribute("textContent") for element in in_widget(browser, ".msg")] == conversation
