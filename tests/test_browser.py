@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -106,7 +107,8 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
 
 
 def wait(driver: WebDriver, condition: Callable[[WebDriver], Any], timeout: float = 10) -> Any:
-    return WebDriverWait(driver, timeout).until(condition)
+    """Wait for a condition; an element the page re-renders while it is read is read again."""
+    return WebDriverWait(driver, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(condition)
 
 
 # The help widget -------------------------------------------------------------------------------------------
