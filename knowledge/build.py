@@ -15,6 +15,7 @@ from knowledge.importers import DOCUMENTS
 from knowledge.manifest import documents
 from knowledge.regions import load_regions
 from knowledge.text import load_source, normalize
+from knowledge.trees import parse_tree, tree_problems
 from knowledge.validate import Problem, validate_document
 
 DB_PATH = Path(os.environ.get("KNOWLEDGE_DB", Path(__file__).parent / "knowledge.db"))
@@ -49,7 +50,21 @@ def _quote_problems(where: str, quote: dict[str, Any] | None) -> list[Problem]:
     return []
 
 
-def validate_all(catalogue: dict[str, Any], conflicts: list[dict], gaps: list[dict]) -> list[Problem]:
+def eligibility_problems(trees: list[dict], codes: set[str]) -> list[Problem]:
+    """Each tree is consistent and each rule's quote is in the lines it cites."""
+    problems = []
+    for data in trees:
+        tree = parse_tree(data)
+        problems += [Problem(f"eligibility.yml:{tree.id}", text) for text in tree_problems(tree, codes)]
+        for leaf in data["leaves"]:
+            for rule in leaf.get("rules") or []:
+                problems += _quote_problems(f"eligibility.yml:{leaf['id']}",
+                                            {"document": rule["document"], "lines": rule["lines"], "text": rule["quote"]})
+    return problems
+
+
+def validate_all(catalogue: dict[str, Any], conflicts: list[dict], gaps: list[dict],
+                 trees: list[dict] | None = None) -> list[Problem]:
     problems = [problem for document in DOCUMENTS for problem in validate_document(document)]
     codes = {entry["code"] for entry in catalogue["main_items"] + catalogue["sub_items"]}
     for entry in catalogue["sub_items"]:
@@ -78,6 +93,7 @@ def validate_all(catalogue: dict[str, Any], conflicts: list[dict], gaps: list[di
             problems.append(Problem(where, f"unknown aspects {set(gap['aspects']) - ASPECTS}"))
         for quote in gap.get("evidence") or []:
             problems += _quote_problems(where, quote)
+    problems += eligibility_problems(trees or [], codes)
     return problems
 
 
@@ -213,7 +229,8 @@ def build(path: Path = DB_PATH) -> Path:
     catalogue = load_yaml(DATA_DIR / "items.yml")
     conflicts = load_yaml(DATA_DIR / "conflicts.yml") or []
     gaps = load_yaml(DATA_DIR / "gaps.yml") or []
-    problems = validate_all(catalogue, conflicts, gaps)
+    trees = load_yaml(DATA_DIR / "eligibility.yml")["trees"]
+    problems = validate_all(catalogue, conflicts, gaps, trees)
     if problems:
         raise BuildError(problems)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -225,6 +242,8 @@ def build(path: Path = DB_PATH) -> Path:
     _insert_regions(db)
     _insert_search_index(db, tables)
     _insert_conflicts_and_gaps(db, conflicts, gaps)
+    db["eligibility_trees"].insert_all(({"id": tree["id"], "spec": json.dumps(tree, ensure_ascii=False)}
+                                        for tree in trees), pk="id")
     _create_indexes(db)
     db.conn.commit()
     db.close()

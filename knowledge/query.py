@@ -12,6 +12,7 @@ from typing import Any
 from knowledge.build import DB_PATH, bigrams
 from knowledge.manifest import Document, documents
 from knowledge.text import normalize
+from knowledge.trees import Tree, parse_tree
 
 LIST_TABLES = ("process", "materials", "time_limits", "notes", "legal_basis", "online_channels")
 PHONE_LIKE = re.compile(r"\d{7,}")
@@ -420,6 +421,19 @@ class KnowledgeBase:
         for row in rows:
             phones.setdefault(row["kind"], []).append(row["number"])
         return phones
+
+    def phone_numbers(self) -> list[str]:
+        """Every phone number the documents publish (offices, supervision, hospitals), each once."""
+        if not self._has_table("phones"):
+            return []
+        return [row[0] for row in self._rows("select distinct number from phones order by number")]
+
+    @cached_property
+    def trees(self) -> dict[str, Tree]:
+        """The eligibility trees (data/eligibility.yml) by id."""
+        if not self._has_table("eligibility_trees"):
+            return {}
+        return {row["id"]: parse_tree(json.loads(row["spec"])) for row in self._rows("select * from eligibility_trees")}
 
     def general_notes(self, document: str) -> list[Fact]:
         if not self._has_table("general_notes"):

@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.build import build
-from knowledge.datafiles import load_document
+from knowledge.build import eligibility_problems, build
+from knowledge.datafiles import DATA_DIR, load_document, load_yaml
 from knowledge.importers import DOCUMENTS
 from knowledge.manifest import documents
 from knowledge.query import KnowledgeBase, KnowledgeBaseError
 from knowledge.review import unrecorded_differences
 from knowledge.text import load_source
+from knowledge.trees import parse_tree, tree_problems
 from knowledge.validate import validate_item
 
 
@@ -128,3 +129,38 @@ def test_an_empty_database_is_a_clear_error(tmp_path: Path) -> None:
     sqlite3.connect(path).close()
     with pytest.raises(KnowledgeBaseError, match="lacks tables"):
         KnowledgeBase(path)
+
+
+def _trees() -> list[dict]:
+    return load_yaml(DATA_DIR / "eligibility.yml")["trees"]
+
+
+def test_the_eligibility_trees_validate_and_every_rule_quotes_its_lines(kb: KnowledgeBase) -> None:
+    catalogue = load_yaml(DATA_DIR / "items.yml")
+    codes = {entry["code"] for entry in catalogue["main_items"] + catalogue["sub_items"]}
+    assert eligibility_problems(_trees(), codes) == []
+    rules = [rule for tree in kb.trees.values() for leaf in tree.leaves for rule in leaf.rules]
+    assert len(rules) > 40
+    hengyang = next(leaf for leaf in kb.trees["A"].leaves if leaf.id == "A_emergency").rules_for("hengyang")
+    assert hengyang[0].quote == "参保人在急诊后三个工作日内" and hengyang[0].citation == "衡阳市办事指南第4537–4539行"
+
+
+def test_a_tree_rule_whose_quote_is_not_in_its_lines_is_rejected() -> None:
+    trees = _trees()
+    trees[0]["leaves"][0]["rules"][0]["quote"] = "户口簿或居住证明均可"
+    problems = eligibility_problems(trees, {"00203600400Y", "002036004001", "002036004002", "002036004003",
+                                      "002036004004", "002036004005", "002036006002"})
+    assert any("not in" in problem.message and "户口簿或居住证明均可" in problem.message for problem in problems)
+
+
+def test_a_tree_leaf_with_an_unknown_answer_is_rejected() -> None:
+    tree = parse_tree(_trees()[0])
+    broken = {**_trees()[0], "leaves": [{**_trees()[0]["leaves"][0], "when": {"plan": "forever"}}]}
+    assert any("when unknown plan=forever" in problem for problem in tree_problems(parse_tree(broken), {tree.item}))
+
+
+def test_each_leaf_is_reached_by_its_own_answers_and_asks_nothing_more(kb: KnowledgeBase) -> None:
+    for tree in kb.trees.values():
+        assert tree.leaf({}) is None and tree.next_question({}) is tree.questions[0]
+        for leaf in tree.leaves:
+            assert tree.leaf(dict(leaf.when)) is leaf
