@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from functools import lru_cache
 from pathlib import Path
 
 from knowledge.build import DB_PATH
-from knowledge.query import KnowledgeBase
+from knowledge.query import KnowledgeBase, KnowledgeBaseError
 
 KNOWLEDGE_DB = Path(os.environ.get("KNOWLEDGE_DB", DB_PATH))
 # WeChat's passive text reply holds 2048 bytes; every message the assistant sends fits in it.
@@ -19,3 +20,32 @@ FAILED_TURNS_BEFORE_HANDOFF = 2
 def knowledge_base() -> KnowledgeBase:
     """The knowledge base, opened once per process (raises KnowledgeBaseError if knowledge.db is unusable)."""
     return KnowledgeBase(KNOWLEDGE_DB)
+
+
+def knowledge_base_problem(path: Path = KNOWLEDGE_DB) -> str | None:
+    """Why the knowledge base at `path` cannot serve, in one line naming the file and how to build it; None if it
+    can (it opens, has its tables and rows, and SQLite's quick_check passes)."""
+    build = "build it with `make knowledge` (python -m knowledge build), or point KNOWLEDGE_DB at a built file"
+    if not path.exists():
+        return f"knowledge base {path} does not exist: {build}"
+    if path.is_file() and path.stat().st_size == 0:
+        return f"knowledge base {path} is empty: {build}"
+    try:
+        kb = KnowledgeBase(path)
+        check = kb.connection.execute("pragma quick_check").fetchone()[0]
+        if check != "ok":
+            raise KnowledgeBaseError(f"quick_check: {check}")
+        for table in ("items", "regions"):
+            if not kb.connection.execute(f"select count(*) from {table}").fetchone()[0]:
+                raise KnowledgeBaseError(f"no {table}")
+    except (KnowledgeBaseError, sqlite3.Error) as error:
+        reason = str(error.__cause__ or error).replace(str(path), "").removesuffix(": rebuild it").strip(" :")
+        return f"knowledge base {path} is not usable ({reason}): {build}"
+    return None
+
+
+# Start-up check: the action server imports this module when it starts; without a usable knowledge base it
+# refuses to start with one line (not a traceback, not a server that fails on the first question).
+_PROBLEM = knowledge_base_problem()
+if _PROBLEM:
+    raise SystemExit(f"cannot start: {_PROBLEM}")

@@ -11,40 +11,108 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 ACTIONS_PORT = int(os.environ.get("ACTIONS_PORT", "5055"))
 RASA_PORT = int(os.environ.get("RASA_PORT", "5005"))
 WEB_PORT = int(os.environ.get("WEB_PORT", "8080"))
-STARTUP_SECONDS = 180
+STARTUP_SECONDS = int(os.environ.get("STARTUP_SECONDS", "300"))
+# Sanic (the Rasa server and the action server) closes a connection whose request it has not read within
+# KEEP_ALIVE_TIMEOUT (5 s by default). Under load a busy event loop reads a new connection's request late, and the
+# caller gets "Can not write request body" (Rasa → actions) or a 502 (nginx → Rasa): seen with 20 conversations at
+# once on 2 cores. A longer timeout, above nginx's upstream keepalive_timeout (30 s), removes it.
+SANIC_KEEP_ALIVE_TIMEOUT = os.environ.get("SANIC_KEEP_ALIVE_TIMEOUT", "75")
+
+
+class StartupError(RuntimeError):
+    """The servers cannot start (the knowledge base is unusable, a server exited or did not answer)."""
+
+
+def knowledge_problem() -> str | None:
+    """The start-up check of actions/config.py: importing it exits with one line if knowledge.db is unusable."""
+    try:
+        import actions.config  # noqa: F401  (the check runs on import)
+    except SystemExit as refused:
+        return str(refused.code)
+    return None
 
 
 def _wait_for(url: str, process: subprocess.Popen, deadline: float) -> None:
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{process.args[2:5]} exited with {process.returncode} before answering {url}")
+            raise StartupError(f"{process.args[2:5]} exited with {process.returncode} before answering {url}")
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
         except OSError:
             time.sleep(0.5)
-    raise RuntimeError(f"{url} did not answer within {STARTUP_SECONDS} s")
+    raise StartupError(f"{url} did not answer within {STARTUP_SECONDS} s")
+
+
+def _env(extra: Mapping[str, str] | None) -> dict[str, str]:
+    return dict(os.environ, PYTHONPATH=str(ROOT), SANIC_KEEP_ALIVE_TIMEOUT=SANIC_KEEP_ALIVE_TIMEOUT,
+                **(extra or {}))
+
+
+def _popen(command: list[str], env: Mapping[str, str] | None, output: Path | None) -> subprocess.Popen:
+    """A server process; with `output`, its stdout and stderr are appended to that file."""
+    if output is None:
+        return subprocess.Popen(command, cwd=ROOT, env=_env(env))
+    with open(output, "ab") as sink:
+        return subprocess.Popen(command, cwd=ROOT, env=_env(env), stdout=sink, stderr=subprocess.STDOUT)
+
+
+def _actions_command(port: int) -> list[str]:
+    return [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+
+
+def _rasa_command(model: Path, port: int, endpoints: Path) -> list[str]:
+    return [sys.executable, "-m", "rasa", "run", "--model", str(model), "--port", str(port), "--enable-api",
+            "--cors", "*", "--credentials", "credentials.yml", "--endpoints", str(endpoints)]
+
+
+def start_actions(port: int = ACTIONS_PORT, env: Mapping[str, str] | None = None,
+                  output: Path | None = None) -> subprocess.Popen:
+    """Start the action server; return once /health answers."""
+    process = _popen(_actions_command(port), env, output)
+    _started(process, f"http://localhost:{port}/health")
+    return process
+
+
+def start_rasa(model: Path, port: int = RASA_PORT, endpoints: Path = ROOT / "endpoints.yml",
+               env: Mapping[str, str] | None = None, output: Path | None = None) -> subprocess.Popen:
+    """Start the Rasa server (channels of credentials.yml, HTTP API); return once /status answers."""
+    process = _popen(_rasa_command(model, port, endpoints), env, output)
+    _started(process, f"http://localhost:{port}/status")
+    return process
+
+
+def _started(process: subprocess.Popen, url: str) -> None:
+    try:
+        _wait_for(url, process, time.monotonic() + STARTUP_SECONDS)
+    except Exception:
+        stop([process])
+        raise
 
 
 def start(model: Path, actions_port: int = ACTIONS_PORT, rasa_port: int = RASA_PORT,
-          endpoints: Path = ROOT / "endpoints.yml", web_port: int | None = None) -> list[subprocess.Popen]:
-    """Start the action server, the Rasa server and (with a `web_port`) the web server; return when all answer."""
+          endpoints: Path = ROOT / "endpoints.yml", web_port: int | None = None,
+          env: Mapping[str, str] | None = None, output: Path | None = None) -> list[subprocess.Popen]:
+    """Start the action server, the Rasa server and (with a `web_port`) the web server; return when all answer.
+    `env` is added to their environment; with `output`, the action and Rasa servers write to that file.
+    Refuses (StartupError, before starting anything) when the knowledge base is unusable."""
+    problem = knowledge_problem()
+    if problem:
+        raise StartupError(problem)
     (ROOT / "build").mkdir(exist_ok=True)
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    actions = subprocess.Popen(
-        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)], cwd=ROOT, env=env)
-    rasa = subprocess.Popen(
-        [sys.executable, "-m", "rasa", "run", "--model", str(model), "--port", str(rasa_port), "--enable-api",
-         "--cors", "*", "--credentials", "credentials.yml", "--endpoints", str(endpoints)], cwd=ROOT, env=env)
+    actions = _popen(_actions_command(actions_port), env, output)
+    rasa = _popen(_rasa_command(model, rasa_port, endpoints), env, output)
     web = subprocess.Popen(
         [sys.executable, "-m", "bot.web.server"], cwd=ROOT,
-        env=dict(env, WEB_PORT=str(web_port), RASA_URL=f"http://localhost:{rasa_port}")) if web_port else None
+        env=_env({**(env or {}), "WEB_PORT": str(web_port), "RASA_URL": f"http://localhost:{rasa_port}"})) \
+        if web_port else None
     processes = [actions, rasa] + ([web] if web else [])
     deadline = time.monotonic() + STARTUP_SECONDS
     try:
@@ -70,7 +138,14 @@ def stop(processes: list[subprocess.Popen]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    processes = start(Path(argv[0]), web_port=WEB_PORT)
+    if len(argv) != 1:
+        print("usage: python -m bot.serve MODEL", file=sys.stderr)
+        return 2
+    try:
+        processes = start(Path(argv[0]), web_port=WEB_PORT)
+    except StartupError as error:
+        print(error, file=sys.stderr)
+        return 1
     print(f"""
 医保办事助手 is running:
   REST channel   POST http://localhost:{RASA_PORT}/webhooks/rest/webhook  {{"sender": "u1", "message": "耒阳 异地安置备案要什么材料"}}

@@ -1,8 +1,26 @@
-"""Shared fixtures: the real knowledge.db, built from the repo's data files once per test session."""
+"""Shared fixtures and helpers: the real knowledge.db (built from the repo's data files once per test session), free
+ports, and the real servers (action server, Rasa with the trained model, optionally the web server) on free ports.
+
+Test files import the helpers with `from conftest import …` (tests/ is on sys.path under pytest's default import
+mode). The model is the one `make model` trains (bot.training.train: trained if config, domain or data changed);
+TEST_MODEL=path/to/model.tar.gz runs the server tests against another model file.
+"""
 from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot import serve
 from knowledge.build import DB_PATH, build
 from knowledge.query import KnowledgeBase
 
@@ -12,3 +30,119 @@ def kb() -> KnowledgeBase:
     if not DB_PATH.exists():
         build()
     return KnowledgeBase(DB_PATH)
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now (never the fixed 5005/5055/8080 of `make run`)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def trained_model() -> Path:
+    """The model the server tests use: TEST_MODEL, else the project's trained model (trained if out of date)."""
+    if os.environ.get("TEST_MODEL"):
+        return Path(os.environ["TEST_MODEL"])
+    from bot.training.train import train
+    return train()
+
+
+class Servers:
+    """The action server and the Rasa server (and, with `web`, the web server) on free ports, with their own SQLite
+    tracker store in `folder`; each can be stopped and started again (the tracker store stays)."""
+
+    def __init__(self, folder: Path, web: bool = False, env: dict[str, str] | None = None,
+                 output: Path | None = None) -> None:
+        self.folder, self.env, self.output = folder, env or {}, output
+        self.model = trained_model()
+        self.actions_port, self.rasa_port = free_port(), free_port()
+        self.web_port = free_port() if web else None
+        self.tracker_db = folder / "trackers.db"
+        self.endpoints = folder / "endpoints.yml"
+        self.endpoints.write_text(f'action_endpoint:\n  url: "http://localhost:{self.actions_port}/webhook"\n'
+                                  f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{self.tracker_db}"\n')
+        self.actions: subprocess.Popen | None = None
+        self.rasa: subprocess.Popen | None = None
+        self.web: subprocess.Popen | None = None
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://localhost:{self.rasa_port}"
+
+    @property
+    def rest_url(self) -> str:
+        return f"{self.rasa_url}/webhooks/rest/webhook"
+
+    @property
+    def web_url(self) -> str:
+        return f"http://localhost:{self.web_port}"
+
+    def start(self) -> Servers:
+        processes = serve.start(self.model, self.actions_port, self.rasa_port, self.endpoints, self.web_port,
+                                self.env, self.output)
+        self.actions, self.rasa = processes[0], processes[1]
+        self.web = processes[2] if self.web_port else None
+        return self
+
+    def stop_actions(self) -> None:
+        serve.stop([self.actions] if self.actions else [])
+        self.actions = None
+
+    def start_actions(self) -> None:
+        self.actions = serve.start_actions(self.actions_port, self.env, self.output)
+
+    def restart_rasa(self) -> None:
+        serve.stop([self.rasa] if self.rasa else [])
+        self.rasa = serve.start_rasa(self.model, self.rasa_port, self.endpoints, self.env, self.output)
+
+    def stop(self) -> None:
+        serve.stop([process for process in (self.web, self.rasa, self.actions) if process is not None])
+
+    def tracker(self, sender: str) -> dict[str, Any]:
+        """The conversation's tracker through Rasa's HTTP API."""
+        with urllib.request.urlopen(f"{self.rasa_url}/conversations/{sender}/tracker", timeout=60) as response:
+            return json.load(response)
+
+
+@contextmanager
+def running_servers(tmp_path_factory: pytest.TempPathFactory, name: str = "servers", **options: Any
+                    ) -> Iterator[Servers]:
+    """Servers started in a fresh folder, stopped on leaving the block."""
+    servers = Servers(tmp_path_factory.mktemp(name), **options).start()
+    try:
+        yield servers
+    finally:
+        servers.stop()
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    """The real servers, shared by a test module."""
+    with running_servers(tmp_path_factory) as started:
+        yield started
+
+
+def post(url: str, body: Any, timeout: float = 60) -> tuple[int, Any]:
+    """POST a JSON value (or raw bytes); the status and the decoded JSON answer (or the text, if not JSON)."""
+    data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode("utf-8")
+    request = urllib.request.Request(url, data, {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            status, raw = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, raw = error.code, error.read()
+    try:
+        return status, json.loads(raw)
+    except ValueError:
+        return status, raw.decode("utf-8", "replace")
+
+
+def say(url: str, sender: str, message: str) -> list[dict]:
+    """One message through the REST channel; the bot's messages."""
+    status, replies = post(url, {"sender": sender, "message": message})
+    assert status == 200, (status, replies)
+    return replies
+
+
+def reply_text(replies: list[dict]) -> str:
+    return "\n".join(r.get("text", "") for r in replies)

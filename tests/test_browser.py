@@ -5,13 +5,13 @@ knowledge base. Screenshots go to results/screenshots/."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
+from conftest import free_port, running_servers
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.options import Options
@@ -22,8 +22,6 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from bot import serve
-from bot.training.train import train
 from bot.web.server import create_app, serving
 from knowledge.query import KnowledgeBase
 
@@ -43,12 +41,6 @@ ANSWER = ("【异地安置退休人员备案｜衡阳市耒阳市】\n办理材�
 NOT_UNDERSTOOD = "抱歉，我没有听懂<img src=x onerror=alert(1)>，请换个说法。"
 ASK_CITY = "生育津贴要多久"
 CHANGSHA = '/inform{"region": "长沙"}'
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _stub_rasa(received: list[dict[str, str]]) -> web.Application:
@@ -81,8 +73,8 @@ def received() -> list[dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def base(kb: KnowledgeBase, received: list[dict[str, str]]) -> Iterator[str]:
-    with serving(_stub_rasa(received), "127.0.0.1", _free_port()) as rasa_url:
-        with serving(create_app(kb, rasa_url), "127.0.0.1", _free_port()) as url:
+    with serving(_stub_rasa(received), "127.0.0.1", free_port()) as rasa_url:
+        with serving(create_app(kb, rasa_url), "127.0.0.1", free_port()) as url:
             yield url
 
 
@@ -297,16 +289,8 @@ def test_console_is_keyboard_first(browser: WebDriver, base: str, kb: KnowledgeB
 @pytest.fixture(scope="module")
 def real_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The whole assistant as `make run` serves it (trained model, action server, Rasa, web server), on free ports."""
-    folder = tmp_path_factory.mktemp("real-site")
-    actions_port, rasa_port, web_port = _free_port(), _free_port(), _free_port()
-    endpoints = folder / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "http://localhost:{actions_port}/webhook"\n'
-                         f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{folder / "trackers.db"}"\n')
-    processes = serve.start(train(), actions_port, rasa_port, endpoints, web_port=web_port)
-    try:
-        yield f"http://localhost:{web_port}"
-    finally:
-        serve.stop(processes)
+    with running_servers(tmp_path_factory, "real-site", web=True) as servers:
+        yield servers.web_url
 
 
 def test_widget_with_the_real_assistant(browser: WebDriver, real_site: str) -> None:

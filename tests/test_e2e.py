@@ -3,17 +3,13 @@ channel. Includes a test generated from the knowledge base: every item of every 
 the document gives it, is reached by a natural question and answered with the document's own facts."""
 from __future__ import annotations
 
-import json
 import re
-import socket
-import urllib.request
 import uuid
 from collections.abc import Iterator
 
 import pytest
+from conftest import Servers, reply_text, say
 
-from bot import serve
-from bot.training.train import train
 from knowledge.query import ItemGuide, KnowledgeBase
 from knowledge.text import normalize
 
@@ -27,36 +23,10 @@ QUESTIONS = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def rest(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Start both servers on free ports with the trained model; yield the REST webhook URL."""
-    folder = tmp_path_factory.mktemp("servers")
-    actions_port, rasa_port = _free_port(), _free_port()
-    endpoints = folder / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "http://localhost:{actions_port}/webhook"\n'
-                         f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{folder / "trackers.db"}"\n')
-    processes = serve.start(train(), actions_port, rasa_port, endpoints)
-    try:
-        yield f"http://localhost:{rasa_port}/webhooks/rest/webhook"
-    finally:
-        serve.stop(processes)
-
-
-def say(url: str, sender: str, message: str) -> list[dict]:
-    body = json.dumps({"sender": sender, "message": message}).encode()
-    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.load(response)
-
-
-def reply_text(replies: list[dict]) -> str:
-    return "\n".join(r.get("text", "") for r in replies)
+def rest(servers: Servers) -> str:
+    """The REST webhook URL of the real servers (conftest.servers: free ports, the trained model)."""
+    return servers.rest_url
 
 
 def converse(url: str, *messages: str) -> list[str]:
@@ -80,9 +50,9 @@ def test_clarification_then_region_switch(rest: str) -> None:
 
 
 def test_ambiguous_item_options_answered_with_a_digit(rest: str) -> None:
-    options, answer = converse(rest, "衡阳 备案要带什么材料", "2")
-    assert "1. 异地安置退休人员备案" in options and "2. 异地长期居住人员备案" in options
-    assert "居住证" in answer
+    options, answer = converse(rest, "衡阳 定点协议管理要带什么材料", "2")
+    assert "1. 医疗机构申请定点协议管理" in options and "2. 零售药店申请定点协议管理" in options
+    assert "《衡阳市定点零售药店申请表》" in answer
 
 
 def test_buttons_are_returned_for_quick_replies(rest: str) -> None:

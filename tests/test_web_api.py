@@ -3,7 +3,6 @@ against a stub HTTP server standing in for Rasa's REST channel."""
 from __future__ import annotations
 
 import json
-import socket
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -12,17 +11,12 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from conftest import free_port
 
 from bot.web.server import create_app, serving
 from knowledge.query import KnowledgeBase
 
 LEIYANG = "湖南省/衡阳市/耒阳市"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _stub_rasa(received: list[dict[str, Any]]) -> web.Application:
@@ -32,6 +26,8 @@ def _stub_rasa(received: list[dict[str, Any]]) -> web.Application:
         received.append(body)
         if body["message"] == "坏了":
             return web.Response(status=500, text="boom")
+        if body["message"].startswith("无声"):  # Rasa's answer when its actions failed: no message at all
+            return web.json_response([])
         return web.json_response([
             {"recipient_id": body["sender"], "text": f"收到：{body['message']}"},
             {"recipient_id": body["sender"], "text": "请问您在哪个城市参保？",
@@ -50,8 +46,8 @@ def received() -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def base(kb: KnowledgeBase, received: list[dict[str, Any]]) -> Iterator[str]:
-    with serving(_stub_rasa(received), "127.0.0.1", _free_port()) as rasa_url:
-        with serving(create_app(kb, rasa_url), "127.0.0.1", _free_port()) as url:
+    with serving(_stub_rasa(received), "127.0.0.1", free_port()) as rasa_url:
+        with serving(create_app(kb, rasa_url), "127.0.0.1", free_port()) as url:
             yield url
 
 
@@ -253,10 +249,18 @@ def test_an_oversized_chat_body_is_413(base: str) -> None:
     assert status == 413 and data["error"]
 
 
+def test_an_empty_answer_from_rasa_becomes_the_hotline_reply(base: str) -> None:
+    status, replies = post_chat(base, {"sender": "u1", "message": "无声 耒阳 异地安置备案电话"})
+    assert status == 200 and len(replies) == 1
+    text = replies[0]["text"]
+    assert text.startswith("抱歉，我现在暂时查不了办事指南")
+    assert "衡阳市耒阳市" in text and "0734-4269955" in text and "《衡阳市医疗保障经办政务服务事项办事指南》" in text
+
+
 def test_a_failing_or_absent_rasa_is_a_502(base: str, kb: KnowledgeBase) -> None:
     status, data = post_chat(base, {"sender": "u1", "message": "坏了"})
     assert status == 502 and data["error"]
-    with serving(create_app(kb, f"http://127.0.0.1:{_free_port()}"), "127.0.0.1", _free_port()) as lonely:
+    with serving(create_app(kb, f"http://127.0.0.1:{free_port()}"), "127.0.0.1", free_port()) as lonely:
         status, data = post_chat(lonely, {"sender": "u1", "message": "你好"})
     assert status == 502 and data["error"] == "无法连接助手服务"
 

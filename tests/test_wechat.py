@@ -28,8 +28,11 @@ from bot.channels.wechat import (
     WeChatEndpoint,
     WeChatInput,
 )
+from bot.channels.turns import EMPTY_REPLY, MAX_MESSAGE_CHARS
 from bot.channels.wechat_protocol import TEXT_LIMIT_BYTES, TRUNCATION_NOTE, fit_text
-from bot.channels.wechat_replies import BOT_FAILED, NOT_TEXT, OPTIONS_HINT, WELCOME
+from bot.channels.wechat_replies import NOT_TEXT, OPTIONS_HINT, WELCOME
+from bot.privacy import PLACEHOLDER
+from bot.unavailable import CANNOT_LOOK_UP, unavailable_reply
 
 TOKEN = "yibao-test-token"
 APP_ID = "wx5823bf96d3bd56c7"
@@ -321,7 +324,9 @@ def test_special_characters_survive_the_reply_xml() -> None:
 def test_a_failing_bot_gets_an_apology_not_a_500() -> None:
     async def scenario(client: Client) -> None:
         status, body = await client.post(signed(), text_xml("出错"))
-        assert (status, fields_of(body)["Content"]) == (200, BOT_FAILED)
+        assert status == 200
+        assert fields_of(body)["Content"] == unavailable_reply("出错")
+        assert fields_of(body)["Content"].startswith(CANNOT_LOOK_UP)
 
     run(scenario)
 
@@ -527,11 +532,29 @@ def test_hostile_xml_inside_a_safe_mode_message_is_400() -> None:
 def test_a_body_of_exactly_the_limit_is_accepted() -> None:
     assert len(OVERSIZED.encode()) == MAX_BODY_BYTES + 1
 
-    async def scenario(client: Client) -> None:
-        _, body = await client.post(signed(), sized_text_xml(MAX_BODY_BYTES))
-        assert fields_of(body)["Content"] == ANSWER
+    agent = StubAgent()
 
-    run(scenario)
+    async def scenario(client: Client) -> None:
+        status, body = await client.post(signed(), sized_text_xml(MAX_BODY_BYTES))
+        # accepted (not 400); a text that long is answered with the note that it is too long, not given to the NLU
+        content = fields_of(body)["Content"]
+        assert status == 200 and content.startswith("您的消息有") and f"超过了{MAX_MESSAGE_CHARS}字" in content
+
+    run(scenario, agent)
+    assert agent.asked == []
+
+
+def test_a_message_of_the_longest_length_is_asked_and_personal_data_masked() -> None:
+    agent = StubAgent()
+    longest = "我的手机13812345678，身份证43042119900101123X，" + "医" * (MAX_MESSAGE_CHARS - 40)
+
+    async def scenario(client: Client) -> None:
+        assert fields_of((await client.post(signed(), text_xml(longest, "401")))[1])["Content"] == ANSWER
+        assert fields_of((await client.post(signed(), text_xml("\x7f\x9f", "402")))[1])["Content"] == EMPTY_REPLY
+
+    run(scenario, agent)
+    masked = f"我的手机{PLACEHOLDER}，身份证{PLACEHOLDER}，" + "医" * (MAX_MESSAGE_CHARS - 40)
+    assert agent.asked == [(OPENID, masked, "wechat")]
 
 
 # ---- the reply text: buttons, joining, the limit ------------------------------------------------------------

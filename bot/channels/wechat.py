@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -32,6 +32,7 @@ from bot.channels.wechat_protocol import (
     to_message,
     verify_signature,
 )
+from bot.channels.turns import Turns, TurnSettings
 from bot.channels.wechat_replies import BOT_FAILED, NOT_TEXT, WELCOME, choose, compose
 
 logger = logging.getLogger(__name__)
@@ -247,18 +248,14 @@ class WeChatInput(InputChannel):
             customer_service = WeChatCustomerService(config.app_id, config.app_secret)
         elif config.async_reply:
             logger.warning("wechat: WECHAT_ASYNC_REPLY needs WECHAT_APPID and WECHAT_APPSECRET; replying passively")
-        return cls(WeChatEndpoint(config, customer_service))
+        return cls(WeChatEndpoint(config, customer_service), Turns(TurnSettings.load(credentials)))
 
-    def __init__(self, endpoint: WeChatEndpoint) -> None:
+    def __init__(self, endpoint: WeChatEndpoint, turns: Turns | None = None) -> None:
         self.endpoint = endpoint
+        self.turns = turns or Turns()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("wechat_webhook", __name__)
-
-        async def ask(openid: str, text: str) -> list[dict[str, Any]]:
-            collector = CollectingOutputChannel()
-            await on_new_message(UserMessage(text, collector, openid, input_channel=self.name()))
-            return collector.messages
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -274,6 +271,7 @@ class WeChatInput(InputChannel):
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             try:
+                ask = self._asker(on_new_message, request)
                 body = await self.endpoint.receive(query_of(request), request.body, ask)
             except SignatureError:
                 return response.text("forbidden", status=403)
@@ -284,6 +282,14 @@ class WeChatInput(InputChannel):
             return response.text(body, content_type=content_type)
 
         return webhook
+
+    def _asker(self, on_new_message: Callable[[UserMessage], Awaitable[Any]], request: Request) -> Ask:
+        """Asks the bot through the shared turn logic (masking, long messages, the action server down)."""
+        agent = request.app.ctx.agent
+
+        async def ask(openid: str, text: str) -> list[dict[str, Any]]:
+            return await self.turns.ask(on_new_message, agent, openid, text, self.name())
+        return ask
 
 
 def query_of(request: Request) -> dict[str, str]:

@@ -10,6 +10,7 @@ import aiohttp
 from aiohttp import web
 
 from actions.understanding import aspects_in
+from bot.unavailable import unavailable_reply
 from knowledge.manifest import Document
 from knowledge.query import Conflict, Fact, Gap, Guide, ItemGuide, KnowledgeBase, Region, Source
 from knowledge.text import normalize
@@ -231,7 +232,10 @@ async def chat(request: web.Request) -> web.Response:
         raise ApiError(502, "无法连接助手服务") from None
     if not isinstance(replies, list):
         raise ApiError(502, "助手服务的回复格式不正确")
-    return json_response([reply_json(reply) for reply in replies if isinstance(reply, dict)])
+    shown = [reply_json(reply) for reply in replies if isinstance(reply, dict)]
+    if not any(shown):  # Rasa answered nothing (its actions failed): say so and give the region's phones
+        shown = [{"text": unavailable_reply(message, kb=request.app[KB])}]
+    return json_response(shown)
 
 
 def add_routes(app: web.Application) -> None:
