@@ -1,7 +1,6 @@
 """action_answer: a service question answered for the user's item and region, with clarifying questions."""
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -10,7 +9,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.compose import Composer, Reply, gap_reply_for_absent_item, handoff_text
 from actions.config import MAX_REPLY_BYTES, knowledge_base
-from actions.understanding import PERSON_LIKE_ALIASES, Request, mentions, situations_in, understand
+from actions.entries import choose_by_cues, choose_entries, entry_scores
+from actions.understanding import PERSON_LIKE_ALIASES, Request, mentions, pick_option, read_facts, understand
+from actions.verdict import verdict_text
 from knowledge.query import Guide, ItemGuide, KnowledgeBase, Region
 from knowledge.text import normalize
 
@@ -18,75 +19,17 @@ REGION_QUESTION = "请问您在哪个城市（区县）参保？衡阳、郴州�
 REGION_BUTTONS = ["衡阳", "长沙", "郴州", "株洲", "武汉"]
 ITEM_QUESTION = ("请问您想办理哪项医保业务？例如：异地就医备案、门诊慢特病认定、生育津贴、住院费用报销、个人账户支取、参保登记。")
 ITEM_BUTTONS = ["异地就医备案", "门诊慢特病认定", "生育津贴", "住院费用报销", "个人账户一次性支取", "参保登记"]
+# The questions a dialog answers ("how do I", "which one", "can I", "what to bring"); phones, addresses, time
+# limits … are looked up at once.
+TREE_ASPECTS = {"overview", "materials", "eligibility", "process", "amount"}
 NOT_COVERED = ("您说的“{place}”不在我的资料范围内：我只有湖南省（衡阳、郴州、长沙的医保经办办事指南和湖南省2025年版事项清单）"
                "和湖北省的医保办事资料。医保业务一般向参保地的医保经办机构办理，请咨询参保地医保部门。")
-DIGIT = re.compile(r"^\s*(\d{1,2})\s*[.、)）]?\s*$")
 
 
 def numbered(question: str, options: list[str]) -> Reply:
     """A question with options; the options are also numbered in the text so a digit answers (WeChat)."""
     lines = [question] + [f"{i}. {option}" for i, option in enumerate(options, 1)]
     return Reply("\n".join(lines + ["（回复序号或名称即可）"]), options)
-
-
-def pick_option(text: str, options: list[str]) -> int | None:
-    """Which option a reply chose: by its number or by its words."""
-    digit = DIGIT.match(normalize(text))
-    if digit and 1 <= int(digit.group(1)) <= len(options):
-        return int(digit.group(1)) - 1
-    typed = normalize(text)
-    hits = [i for i, option in enumerate(options) if typed and (typed in normalize(option) or normalize(option) in typed)]
-    return hits[0] if len(hits) == 1 else None
-
-
-def entry_scores(kb: KnowledgeBase, entries: list[ItemGuide], text: str, person_type: str | None,
-                  distinctive: bool = False) -> list[float]:
-    """How strongly a message points to each entry: its cue words, and the rarer bigrams of its name.
-
-    With `distinctive`, only what sets an entry apart counts: bigrams no other entry's name has, and cues.
-    """
-    typed = normalize(text) + "".join(situations_in(text))
-    names = [normalize(entry.name) for entry in entries]
-    grams = [{name[i : i + 2] for i in range(len(name) - 1)} for name in names]
-    frequency: dict[str, int] = {}
-    for entry_grams in grams:
-        for gram in entry_grams:
-            frequency[gram] = frequency.get(gram, 0) + 1
-    cue_sets = [set(kb.cues(entry.code or "")) for entry in entries]
-    scores = []
-    for entry, entry_grams, cues in zip(entries, grams, cue_sets):
-        points = sum(2.0 / frequency[gram] for gram in entry_grams
-                     if mentions(typed, gram) and (not distinctive or frequency[gram] == 1))
-        shared_by_all = set.intersection(*cue_sets) if distinctive else set()
-        points += sum(3.0 for cue in cues - shared_by_all if mentions(typed, cue))
-        if person_type and person_type in entry.name:
-            points += 3.0
-        scores.append(points)
-    return scores
-
-
-def choose_entries(kb: KnowledgeBase, guide: Guide, text: str, person_type: str | None) -> list[ItemGuide]:
-    """The entries of a guide the message is about: those its distinctive words point to; among entries of one
-    code, the base entry (长沙's 本地特殊门诊待遇申报 among its -n sub-items) or the one bearing the item's own name
-    (城乡居民参保登记 among its 减少登记 rows); else the best-pointed ones; else all (and the assistant asks)."""
-    entries = guide.entries
-    if len(entries) <= 1:
-        return entries
-    distinct = entry_scores(kb, entries, text, person_type, distinctive=True)
-    if max(distinct) > 0:
-        entries = [e for e, points in zip(entries, distinct) if points >= max(distinct) - 0.01]
-    if len(entries) == 1:
-        return entries
-    if len({e.code for e in entries}) == 1:
-        base = [e for e in entries if e.key == e.code and e.local_code is None]
-        own_name = [e for e in entries if e.name == kb.item_name(e.code or "")
-                    or (e.sections.get("事项名称") and e.sections["事项名称"].text == e.name)]
-        for preferred in (base, own_name):
-            if len(preferred) == 1:
-                return preferred
-    scores = entry_scores(kb, entries, text, person_type)
-    chosen = [e for e, points in zip(entries, scores) if points >= max(scores) - 0.01]
-    return chosen if max(scores) > 0 else entries
 
 
 class ActionAnswer(Action):
@@ -136,13 +79,16 @@ class ConversationState:
 class Dialogue:
     """One turn: merge the message into the state, then answer or ask what is missing."""
 
-    def __init__(self, kb: KnowledgeBase, state: ConversationState, request: Request):
+    def __init__(self, kb: KnowledgeBase, state: ConversationState, request: Request, start_trees: bool = True,
+                 limit: int = MAX_REPLY_BYTES):
         self.kb, self.state, self.request = kb, state, request
-        self.composer = Composer(kb, MAX_REPLY_BYTES)
+        self.composer = Composer(kb, limit)
+        self.start_trees = start_trees  # False inside an eligibility dialog
+        self.tree_events: list[EventType] = []
 
     def respond(self) -> tuple[list[Reply], list[EventType]]:
         replies = self._respond()
-        return replies, self.state.events()
+        return replies, self.state.events() + self.tree_events
 
     def _merge(self) -> None:
         """Take what this message says over what the conversation knew."""
@@ -183,10 +129,64 @@ class Dialogue:
             return [Reply(NOT_COVERED.format(place=state.region.name))]
         if state.item is None and set(state.aspects) <= {"phone", "supervision"}:
             return [Reply(handoff_text(self.kb, state.region, None, MAX_REPLY_BYTES))]
+        opened = self._open_tree(picked_entry)
+        if opened is not None:
+            return opened
         if state.item is None:
             state.pending, state.options = "item", []
             return [Reply(ITEM_QUESTION, ITEM_BUTTONS)]
         return self._answer(picked_entry)
+
+    def _open_tree(self, picked_entry: str | None) -> list[Reply] | None:
+        """An eligibility tree this question opens: its item named without a sub-item the words settle, a sub-item
+        asked "能不能" with the facts for a verdict, or no item but a situation the tree starts from (生孩子, 去世 …).
+        If the words already reach a leaf, the verdict; else the tree and its facts are set and its form asks the
+        rest (no reply here). None: no tree, answer as usual."""
+        state = self.state
+        if not self.start_trees or picked_entry or not state.aspects or state.aspects[0] not in TREE_ASPECTS:
+            return None
+        words = f"{state.question or ''} {self.request.text}"
+        typed = normalize(words).lower()
+        asks_eligibility = "eligibility" in state.aspects
+        situations, related = [], []
+        for tree in self.kb.trees.values():
+            if (state.item is None or (tree.item is None and state.item.startswith("0020360010"))) and \
+                    any(mentions(typed, word) for word in tree.start_words):
+                situations.append(tree)
+            elif tree.item is not None and state.item is not None and (
+                    state.item == tree.item or (tree.item.endswith("Y") and state.item[:9] == tree.item[:9])):
+                related.append(tree)
+        for tree in situations + related:
+            facts = read_facts(tree, self._without_item_names(words), None)
+            leaf = tree.leaf(facts)
+            if leaf is not None and (tree in situations or state.item == tree.item or asks_eligibility):
+                text, item = verdict_text(self.kb, tree, leaf, state.region, state.aspects)
+                state.item, state.pending, state.options = item or tree.item, None, []
+                return [Reply(text)]
+            if tree in related and not self._entries_unsettled(state.item, self._without_item_names(words),
+                                                               named=state.item == tree.item):
+                return None
+            state.item, state.pending, state.options = tree.item, None, []
+            self.tree_events = [SlotSet("eligibility_tree", tree.id), SlotSet("eligibility_facts", facts),
+                                SlotSet("eligibility_leaf", None)]
+            return []
+        return None
+
+    def _without_item_names(self, words: str) -> str:
+        """The words without the name the user typed for the item asked about: 异地就医备案 names the 主项, its
+        就医 is no cue, and 慢特病和特药 says neither which one."""
+        for match in self.request.items:
+            if match.code == self.state.item:
+                words = words.replace(match.matched, " ")
+        return words
+
+    def _entries_unsettled(self, item: str, words: str, named: bool) -> bool:
+        """The item's guide for the region has several entries that answer differently, and the words do not
+        choose one (for a 主项 `named` as such, only its cue words choose: a stray word of an entry's name does not)."""
+        guide = self.kb.guide(item, self.state.region)
+        entries = choose_by_cues(self.kb, guide.entries, words) if named else \
+            choose_entries(self.kb, guide, words, self.state.person_type)
+        return len(entries) > 1 and not self._same_answer(guide, entries)
 
     def _take_pending_answer(self) -> str | None:
         """Apply the user's answer to what we asked last turn; returns a chosen entry key, if any."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.compose import handoff_text
 from actions.config import FAILED_TURNS_BEFORE_HANDOFF, MAX_REPLY_BYTES, knowledge_base
+from actions.eligibility import FORM_NAMES
 from actions.service import ActionAnswer
 from actions.understanding import regions_in, understand
 from knowledge.query import KnowledgeBase, Region
@@ -32,13 +33,27 @@ def _region(kb: KnowledgeBase, tracker: Tracker) -> Region | None:
     return region
 
 
+def answer_instead(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+    """Answer as action_answer does; an eligibility dialog it opens starts at once (its form runs next)."""
+    events = ActionAnswer().run(dispatcher, tracker, domain)
+    tree = next((event["value"] for event in events if event.get("event") == "slot"
+                 and event.get("name") == "eligibility_tree" and event.get("value")), None)
+    return events + ([FollowupAction(FORM_NAMES[tree])] if tree else [])
+
+
 def names_a_service(kb: KnowledgeBase, tracker: Tracker) -> bool:
-    """The message names a service item or answers the question the assistant just asked (and does not ask
-    for a person)."""
+    """The message names a service item, describes a situation an eligibility dialog starts from (去世, 生孩子 …)
+    or answers the question the assistant just asked (and does not ask for a person)."""
     text = tracker.latest_message.get("text") or ""
     if any(word in text for word in HUMAN_WORDS):
         return False
-    return bool(tracker.get_slot("pending")) or bool(understand(kb, tracker.latest_message).items)
+    return bool(tracker.get_slot("pending")) or describes_a_situation(kb, text) or \
+        bool(understand(kb, tracker.latest_message).items)
+
+
+def describes_a_situation(kb: KnowledgeBase, text: str) -> bool:
+    """The words an eligibility dialog starts from (去世, 生孩子, 低保 …) are in the message."""
+    return any(word in text for tree in kb.trees.values() for word in tree.start_words)
 
 
 class ActionHandoff(Action):
@@ -48,7 +63,7 @@ class ActionHandoff(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         kb = knowledge_base()
         if names_a_service(kb, tracker):
-            return ActionAnswer().run(dispatcher, tracker, domain)
+            return answer_instead(dispatcher, tracker, domain)
         region = _region(kb, tracker)
         dispatcher.utter_message(text=handoff_text(kb, region, tracker.get_slot("item"), MAX_REPLY_BYTES))
         return [SlotSet("region", region.id if region else tracker.get_slot("region")), SlotSet("failed_turns", 0)]
@@ -60,7 +75,7 @@ class ActionOutOfScope(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         if names_a_service(knowledge_base(), tracker):
-            return ActionAnswer().run(dispatcher, tracker, domain)
+            return answer_instead(dispatcher, tracker, domain)
         dispatcher.utter_message(text=OUT_OF_SCOPE)
         return []
 
@@ -76,8 +91,8 @@ class ActionFallback(Action):
         kb = knowledge_base()
         request = understand(kb, tracker.latest_message)
         in_context = tracker.get_slot("item") and (request.aspects or request.region or tracker.get_slot("pending"))
-        if request.items or in_context:
-            return ActionAnswer().run(dispatcher, tracker, domain)
+        if request.items or in_context or describes_a_situation(kb, tracker.latest_message.get("text") or ""):
+            return answer_instead(dispatcher, tracker, domain)
         failed = int(tracker.get_slot("failed_turns") or 0) + 1
         if failed >= FAILED_TURNS_BEFORE_HANDOFF:
             dispatcher.utter_message(text="看来我没能帮上忙。" + handoff_text(kb, _region(kb, tracker),

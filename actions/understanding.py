@@ -7,6 +7,7 @@ from typing import Any
 
 from knowledge.query import ItemMatch, KnowledgeBase, Region, RegionResolution
 from knowledge.text import normalize
+from knowledge.trees import Option, Question, Tree
 
 ASPECTS = ("materials", "office", "phone", "supervision", "time_limit", "process", "eligibility", "legal_basis",
            "online", "form", "amount")
@@ -189,10 +190,24 @@ def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]],
                 match.score = len(word) * 0.9
                 matches[match.code] = match
     ordered = sorted(matches.values(), key=lambda m: (-m.score, m.code))
+    mains = [m for m in ordered if m.code.endswith("Y")]
+    # A 主项 name that spans its sub-items' names (门诊慢特病和特药认定) names the 主项; else the sub-item wins.
+    spanning = [m for m in mains if any(not s.code.endswith("Y") and s.code[:9] == m.code[:9]
+                                         and _overlaps(normalized, m.matched, s.matched) for s in ordered)]
+    ordered = [m for m in ordered if not (spanning and not m.code.endswith("Y") and
+                                          any(m.code[:9] == main.code[:9] and _overlaps(normalized, main.matched, m.matched)
+                                              for main in spanning))]
     specific_parents = {m.code[:9] + "00Y" for m in ordered
                         if not m.code.endswith("Y") and m.matched not in PERSON_LIKE_ALIASES}
     ordered = [m for m in ordered if not (m.code.endswith("Y") and m.code in specific_parents)]
     return ordered, typed
+
+
+def _overlaps(text: str, longer: str, shorter: str) -> bool:
+    """`longer` is the longer name and the two are typed over the same characters of `text`."""
+    start, other = text.find(longer.lower()), text.find(shorter.lower())
+    return len(longer) > len(shorter) and start != -1 and other != -1 and \
+        other < start + len(longer) and start < other + len(shorter)
 
 
 def understand(kb: KnowledgeBase, latest_message: dict[str, Any]) -> Request:
@@ -207,3 +222,57 @@ def understand(kb: KnowledgeBase, latest_message: dict[str, Any]) -> Request:
         region=region, ambiguous_regions=ambiguous, destination=destination,
         person_type=person_type_in(text, entities),
         wants_full_list=any(word in text for word in FULL_LIST_WORDS))
+
+
+DIGIT = re.compile(r"^\s*(\d{1,2})\s*[.、)）]?\s*$")
+CORRECTION_WORDS = ("不对", "错了", "说错", "搞错", "弄错", "更正", "改一下")
+YES_STARTS = ("是", "对", "有", "嗯", "已经", "已", "办了", "好")
+NO_STARTS = ("不是", "没有", "没", "不", "否", "还没", "未", "无")
+SHORT_ANSWER = 8  # characters: a bare 是/不是 answers the question just asked
+
+
+def pick_option(text: str, options: list[str]) -> int | None:
+    """Which option a reply chose: by its number or by its words."""
+    digit = DIGIT.match(normalize(text))
+    if digit and 1 <= int(digit.group(1)) <= len(options):
+        return int(digit.group(1)) - 1
+    typed = normalize(text)
+    hits = [i for i, option in enumerate(options) if typed and (typed in normalize(option) or normalize(option) in typed)]
+    return hits[0] if len(hits) == 1 else None
+
+
+def read_facts(tree: Tree, text: str, asked: Question | None) -> dict[str, str]:
+    """The facts a message states: any question's option words (the longest match, not negated), then a digit,
+    an option's name or a bare yes/no for the question just asked; an option's implications fill the rest."""
+    typed = normalize(text).lower()
+    facts: dict[str, str] = {}
+    implied: dict[str, str] = {}
+    for question in tree.questions:
+        best: tuple[int, str, dict[str, str]] | None = None
+        for option in question.options:
+            for word in option.words:
+                if mentions(typed, word.lower()) and (best is None or len(word) > best[0]):
+                    best = (len(word), option.value, option.implies)
+        if best:
+            facts[question.slot] = best[1]
+            implied.update(best[2])
+    if asked is not None and asked.slot not in facts:
+        answer = _answer_to(asked, text, typed, bool(facts))
+        if answer is not None:
+            facts[asked.slot] = answer.value
+            implied.update(answer.implies)
+    return {**implied, **facts}
+
+
+def _answer_to(asked: Question, text: str, typed: str, other_facts: bool) -> Option | None:
+    index = pick_option(text, [option.label for option in asked.options])
+    if index is not None:
+        return asked.options[index]
+    values = {option.value for option in asked.options}
+    if other_facts or values != {"yes", "no"} or len(typed) > SHORT_ANSWER or any(w in typed for w in CORRECTION_WORDS):
+        return None
+    if typed.startswith(NO_STARTS):
+        return asked.option("no")
+    if typed.startswith(YES_STARTS):
+        return asked.option("yes")
+    return None

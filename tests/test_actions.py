@@ -68,10 +68,10 @@ def test_no_region_asks_for_it_and_the_answer_resolves_a_county() -> None:
 def test_ambiguous_item_asks_which_with_numbered_options_and_a_digit_answers() -> None:
     reply, slots, _ = run(ActionAnswer(), "衡阳 备案 监督电话多少", "ask_supervision")
     assert "0734-2668302" in reply  # every 备案 item of the 衡阳 guide has the same answer: no question needed
-    reply, slots, messages = run(ActionAnswer(), "衡阳 备案要什么材料", "ask_materials")
-    assert "1. " in reply and len(messages[0]["buttons"]) == 5
-    reply, _, _ = run(ActionAnswer(), "1", "inform", slots)
-    assert "常住人口登记卡" in reply
+    reply, slots, messages = run(ActionAnswer(), "衡阳 定点协议管理要什么材料", "ask_materials")
+    assert "1. " in reply and len(messages[0]["buttons"]) == 2
+    reply, _, _ = run(ActionAnswer(), "2", "inform", slots)
+    assert "《衡阳市定点零售药店申请表》" in reply
 
 
 def test_cue_words_choose_the_beian_kind_and_negations_do_not() -> None:
@@ -163,6 +163,14 @@ def test_out_of_scope_declines_without_facts() -> None:
 def test_out_of_scope_misclassification_of_a_service_question_is_answered() -> None:
     reply, _, _ = run(ActionOutOfScope(), "永州 新生儿怎么办城乡居民医保参保", "out_of_scope")
     assert "湖南省城乡居民基本医疗保险参保登记表" in reply or "出生一件事一次办" in reply
+
+
+def test_a_situation_mistaken_for_out_of_scope_opens_its_dialog_at_once() -> None:
+    dispatcher = CollectingDispatcher()
+    events = ActionOutOfScope().run(dispatcher, tracker("郴州 老人过世了 医保怎么处理", "out_of_scope"), {})
+    assert {"event": "slot", "timestamp": None, "name": "eligibility_tree", "value": "J"} in events
+    assert events[-1] == {"event": "followup", "timestamp": None, "name": "eligibility_j_form"}
+    assert not dispatcher.messages  # the form asks its first question
 
 
 def test_two_failed_turns_lead_to_the_phones() -> None:

@@ -1,0 +1,201 @@
+"""Eligibility dialogs: one Rasa form per decision tree (knowledge/data/eligibility.yml).
+
+Every form has one required slot, `eligibility_leaf`. What the user has told us lives in `eligibility_facts`
+(question slot → option value); `validate_eligibility_<tree>_form` reads each answer (free text, an option's
+number, "不知道", a correction, "算了", "重新开始", or a fact question in between) and fills the leaf once the
+facts reach one; `action_ask_eligibility_leaf` asks the next question of the tree; `action_eligibility_result`
+gives the verdict with the materials, where, how and how long, for the user's region.
+"""
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.compose import Reply, handoff_text
+from actions.config import FAILED_TURNS_BEFORE_HANDOFF, MAX_REPLY_BYTES, knowledge_base
+from actions.service import ConversationState, Dialogue, numbered
+from actions.understanding import read_facts, understand
+from actions.verdict import verdict_text
+from knowledge.query import KnowledgeBase, Region
+from knowledge.text import normalize
+from knowledge.trees import Question, Tree
+
+# "算了" stops a dialog only as a message of its own (结算了 is an answer): at its start, or a longer phrase anywhere.
+STOP = re.compile(r"^(算了|不办了|不问了|不用了|取消|退出|结束|停止|先不办)|(不办了|不问了|不想办了|先不办了|不用问了|算了吧)")
+RESTART_WORDS = ("重新开始", "从头开始", "重来", "重新来", "再来一遍", "从头来")
+DONT_KNOW_WORDS = ("不知道", "不清楚", "不确定", "不懂", "什么意思", "啥意思", "有什么区别", "什么区别", "区别是",
+                   "搞不清", "不太明白", "不明白", "说不准")
+STOPPED, UNCLEAR = "stopped", "unclear"
+# Bytes kept free in a turn that answers a question in between, for the dialog's own question after it (WeChat
+# sends one text per turn).
+QUESTION_ROOM = 600
+FORM_NAMES = {tree_id: f"eligibility_{tree_id.lower()}_form" for tree_id in "ABCDEFGJ"}
+WAITING = "这要看适用哪一项。回答完下面的问题，我会一并告诉您要带的材料、办理地点、时限和电话。"
+NOT_UNDERSTOOD = "抱歉，我没听懂这个回答。请回复选项的序号或名称；说“不知道”我来解释区别，说“算了”可以结束。"
+
+
+def tree_for(kb: KnowledgeBase, tracker: Tracker) -> Tree | None:
+    return kb.trees.get(tracker.get_slot("eligibility_tree") or "")
+
+
+def question_reply(question: Question) -> Reply:
+    return numbered(question.ask, [option.label for option in question.options])
+
+
+def _region(kb: KnowledgeBase, tracker: Tracker) -> Region | None:
+    try:
+        return kb.region(tracker.get_slot("region")) if tracker.get_slot("region") else None
+    except KeyError:
+        return None
+
+
+class ValidateEligibilityForm(Action, ABC):
+    """Reads the user's answers for one tree's form."""
+
+    @property
+    @abstractmethod
+    def tree_id(self) -> str:
+        """The tree (A, B … J) whose form this validates."""
+
+    def name(self) -> str:
+        return f"validate_{FORM_NAMES[self.tree_id]}"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        kb = knowledge_base()
+        tree = kb.trees[self.tree_id]
+        facts = dict(tracker.get_slot("eligibility_facts") or {})
+        if tracker.get_slot("requested_slot") is None:  # activation: the facts come from the opening question
+            return self._settle(tree, facts, [])
+        text = tracker.latest_message.get("text") or ""
+        typed = normalize(text)
+        asked = tree.next_question(facts)
+        if STOP.search(typed):
+            return [SlotSet("eligibility_facts", facts), SlotSet("eligibility_leaf", STOPPED)]
+        if any(word in typed for word in RESTART_WORDS):
+            dispatcher.utter_message(text="好的，我们从头开始。")
+            return self._settle(tree, {}, [SlotSet("failed_turns", 0)])
+        told = read_facts(tree, text, asked)
+        request = understand(kb, tracker.latest_message)
+        events: list[EventType] = []
+        if request.region and request.region.id != tracker.get_slot("region"):
+            events.append(SlotSet("region", request.region.id))
+            if not told:
+                dispatcher.utter_message(text=f"好的，按{request.region.label}的规定回答。")
+                return self._settle(tree, facts, events)
+        if told:
+            facts.update(told)
+            return self._settle(tree, facts, events + [SlotSet("failed_turns", 0)])
+        if any(word in typed for word in DONT_KNOW_WORDS) and asked is not None:
+            dispatcher.utter_message(text=asked.explain)
+            return self._settle(tree, facts, events)
+        if request.items or (request.aspects and request.intent.startswith("ask_")):
+            self._answer_in_between(kb, tracker, request, dispatcher)
+            return self._settle(tree, facts, events)
+        failed = int(tracker.get_slot("failed_turns") or 0) + 1
+        if failed >= FAILED_TURNS_BEFORE_HANDOFF:
+            return [SlotSet("eligibility_facts", facts), SlotSet("eligibility_leaf", UNCLEAR),
+                    SlotSet("failed_turns", 0)]
+        dispatcher.utter_message(text=NOT_UNDERSTOOD)
+        return self._settle(tree, facts, events + [SlotSet("failed_turns", failed)])
+
+    @staticmethod
+    def _settle(tree: Tree, facts: dict[str, str], events: list[EventType]) -> list[EventType]:
+        """Store the facts; fill the leaf when they reach one (or when no question is left)."""
+        leaf = tree.leaf(facts)
+        events = events + [SlotSet("eligibility_facts", facts)]
+        if leaf is not None:
+            events.append(SlotSet("eligibility_leaf", leaf.id))
+        elif tree.next_question(facts) is None:
+            events.append(SlotSet("eligibility_leaf", UNCLEAR))
+        return events
+
+    @staticmethod
+    def _answer_in_between(kb: KnowledgeBase, tracker: Tracker, request: Any,
+                           dispatcher: CollectingDispatcher) -> None:
+        """A fact question in the middle of the dialog: answered when it names its item, then the form asks
+        its question again."""
+        if not request.items:
+            dispatcher.utter_message(text=WAITING)
+            return
+        state = ConversationState(_region(kb, tracker), None, [], tracker.get_slot("person_type"), None, [], None)
+        replies, _ = Dialogue(kb, state, request, start_trees=False, limit=MAX_REPLY_BYTES - QUESTION_ROOM).respond()
+        for reply in replies:
+            dispatcher.utter_message(text=reply.text)
+        dispatcher.utter_message(text="我们接着刚才的问题：")
+
+
+class ValidateEligibilityAForm(ValidateEligibilityForm):
+    tree_id = "A"
+
+
+class ValidateEligibilityBForm(ValidateEligibilityForm):
+    tree_id = "B"
+
+
+class ValidateEligibilityCForm(ValidateEligibilityForm):
+    tree_id = "C"
+
+
+class ValidateEligibilityDForm(ValidateEligibilityForm):
+    tree_id = "D"
+
+
+class ValidateEligibilityEForm(ValidateEligibilityForm):
+    tree_id = "E"
+
+
+class ValidateEligibilityFForm(ValidateEligibilityForm):
+    tree_id = "F"
+
+
+class ValidateEligibilityGForm(ValidateEligibilityForm):
+    tree_id = "G"
+
+
+class ValidateEligibilityJForm(ValidateEligibilityForm):
+    tree_id = "J"
+
+
+class ActionAskEligibilityLeaf(Action):
+    """Asks the next question of the active tree, with numbered options."""
+
+    def name(self) -> str:
+        return "action_ask_eligibility_leaf"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        tree = tree_for(knowledge_base(), tracker)
+        question = tree.next_question(dict(tracker.get_slot("eligibility_facts") or {})) if tree else None
+        if question is not None:
+            reply = question_reply(question)
+            dispatcher.utter_message(text=reply.text, buttons=[{"title": b, "payload": b} for b in reply.buttons])
+        return []
+
+
+class ActionEligibilityResult(Action):
+    """The end of a dialog: the verdict for the leaf reached, or a polite stop."""
+
+    def name(self) -> str:
+        return "action_eligibility_result"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        kb = knowledge_base()
+        tree = tree_for(kb, tracker)
+        leaf_id = tracker.get_slot("eligibility_leaf")
+        region = _region(kb, tracker)
+        done = [SlotSet("eligibility_tree", None), SlotSet("eligibility_facts", {}), SlotSet("eligibility_leaf", None),
+                SlotSet("requested_slot", None), SlotSet("pending", None), SlotSet("options", [])]
+        leaf = next((leaf for leaf in tree.leaves if leaf.id == leaf_id), None) if tree else None
+        if leaf_id == STOPPED or tree is None:
+            dispatcher.utter_message(text="好的，先到这里。需要时随时再问我，也可以直接问某个事项的材料、地点、电话或时限。")
+            return done
+        if leaf is None or region is None:
+            dispatcher.utter_message(text="看来我没能理解您的情况。" + handoff_text(kb, region, tree.item, MAX_REPLY_BYTES))
+            return done
+        text, item = verdict_text(kb, tree, leaf, region)
+        dispatcher.utter_message(text=text)
+        return done + ([SlotSet("item", item)] if item else [])

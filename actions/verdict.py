@@ -1,0 +1,39 @@
+"""The verdict at a leaf of an eligibility tree: the item, what the documents say, and how to apply."""
+from __future__ import annotations
+
+from actions.compose import Composer, gap_reply_for_absent_item, utf8_len
+from actions.config import MAX_REPLY_BYTES
+from actions.entries import choose_entries
+from knowledge.query import KnowledgeBase, Region
+from knowledge.trees import Leaf, Tree
+
+CITY_GUIDES = ("hengyang", "chenzhou", "changsha")  # where the Hunan 2025 list's differing rules are also said
+
+
+def verdict_text(kb: KnowledgeBase, tree: Tree, leaf: Leaf, region: Region,
+                 asked: list[str] | None = None) -> tuple[str, str | None]:
+    """The verdict for `leaf` in the user's region: what applies, what the documents say (the Hunan 2025 list's
+    differing rules too, for the city guides), then the item's materials, where, how and how long — or the
+    aspects the user `asked` about as well. Returns the text and the entry the conversation goes on about."""
+    document_id = kb.guide(tree.item or "002036001001", region).document.id
+    lines = [f"【判断结果｜{region.label}】", f"判断：{leaf.verdict_for(document_id)}"]
+    item = leaf.item_for(document_id)
+    if item is None:
+        document = kb.guide(tree.item or "002036001001", region).document
+        lines += [f"{rule.say}（{rule.citation}）" for rule in leaf.rules_for(document.id)]
+        lines.append(f"来源：{document.citation}")
+        return "\n".join(lines), None
+    guide = kb.guide(item, region)
+    document = guide.document
+    rules = leaf.rules_for(document.id) + (leaf.rules_for("hunan2025") if document.id in CITY_GUIDES else [])
+    if guide.absent or (leaf.documents and document.id not in leaf.documents):
+        lines.append(gap_reply_for_absent_item(guide, leaf.name or kb.item_name(item)))
+        lines += [f"{rule.say}（{rule.citation}）" for rule in rules]
+        return "\n".join(lines), None
+    lines += [f"{rule.say}（{rule.citation}）" for rule in rules]
+    entry = choose_entries(kb, guide, leaf.words or kb.item_name(item), None)[0]
+    head = "\n".join(lines)
+    aspects = [aspect for aspect in asked or [] if aspect != "overview"] + list(leaf.aspects)
+    composer = Composer(kb, MAX_REPLY_BYTES - utf8_len(head) - 1)
+    body = composer.render(guide, entry, list(dict.fromkeys(aspects)), None, False, leaf.words)
+    return f"{head}\n{body}", entry.key

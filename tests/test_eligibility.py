@@ -1,0 +1,161 @@
+"""The eligibility dialogs (trees A–G and J of knowledge/data/eligibility.yml) end to end through the REST channel:
+the real Rasa server with its forms, the real action server and knowledge base. Every leaf is reached by a
+conversation in at least one region; the last reply must name the item, give the verdict and hold that region's
+own materials or rules from the documents."""
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from conftest import Servers, reply_text, say
+
+from knowledge.query import KnowledgeBase
+
+_senders = itertools.count()
+
+# leaf: (the user's messages, what the last reply must contain)
+LEAVES: dict[str, tuple[list[str], list[str]]] = {
+    "A_settled": (["衡阳 异地就医备案怎么办", "1", "已经退休了", "户口迁过去了"],
+                  ["异地安置退休人员备案", "常住人口登记卡", "《衡阳市异地就医备案登记表》", "没有写可以用个人承诺书代替",
+                   "衡阳市办事指南第3527–3531行"]),
+    "A_retired_resident": (["郴州 异地就医备案要带什么", "以后长期在外地", "退休了", "户口没迁"],
+                           ["异地长期居住人员备案", "居住证明或个人承诺书"]),
+    "A_posted": (["长沙的 异地就医备案", "长期在外地工作", "还没退休", "是单位派我去的"],
+                 ["常驻异地工作人员备案", "异地居住证、身份证、户口本三证之一"]),
+    "A_resident": (["株洲 异地就医备案", "1", "2", "不是，自己在外地打工"],
+                   ["异地长期居住人员备案", "居住证或个人承诺书", "《湖南省异地就医备案登记表》"]),
+    "A_referral": (["耒阳 备案要什么材料", "这一次", "有转诊单"],
+                   ["异地转诊人员备案", "具有转诊资格的协议医疗机构开具的转诊转院证明材料", "衡阳市耒阳市"]),
+    "A_emergency": (["长沙 异地就医备案", "只是这一次", "没有转诊", "是急诊"],
+                    ["异地急诊人员备案", "急诊后三个工作日内", "身份证或居住证"]),
+    "A_temporary": (["岳阳 异地就医备案", "2", "没有", "2"],
+                    ["其他临时外出就医人员备案", "《湖南省异地就医备案登记表》"]),
+    "A_already": (["衡阳 异地就医备案", "3"], ["手工（零星）报销", "住院费用报销", "医院收费票据"]),
+    "B_unit": (["长沙 参保登记怎么办", "1"], ["单位参保登记", "统一社会信用代码证书或单位批准成立的文件"]),
+    "B_employee": (["衡阳 医保参保登记怎么办", "2"], ["由单位为您办理职工参保", "参保人员有效身份证件复印件（在职职工）"]),
+    "B_flexible": (["衡阳 参保登记", "灵活就业"], ["灵活就业人员", "6个月待遇等待期", "《衡阳市灵活就业人员基本医疗保险参保登记表》"]),
+    "B_student": (["长沙 参保登记要什么", "4", "学生"], ["大学生参保由所在学校统一上报", "城乡居民参保登记"]),
+    "B_newborn": (["株洲 参保登记", "城乡居民", "刚出生的宝宝"], ["新生儿出生一件事一次办", "户口簿也算有效身份证件"]),
+    "B_resident": (["武汉 参保登记怎么办", "4", "3"], ["未参加职工基本医疗保险的城乡居民", "《城乡居民基本医疗保险参保登记表》"]),
+    "C_resident": (["长沙 生孩子能领什么", "2"], ["不能领生育津贴", "城镇女职工"]),
+    "C_unemployed": (["衡阳 生育保险待遇怎么领", "职工医保", "失业的女职工"], ["一次性生育补助金", "失业证复印件"]),
+    "C_male": (["郴州 老婆生孩子 我能领什么", "1", "3"], ["一次性生育补助金", "承诺配偶未参加生育保险"]),
+    "C_allowance": (["长沙 生育保险待遇", "职工医保", "我自己生", "生育津贴"], ["生育津贴", "资料没有写计算标准", "新生儿出生医学证明"]),
+    "C_settled": (["武汉 生育待遇怎么办", "1", "1", "1", "已经直接结算了"], ["不需要再申请报销", "生育津贴"]),
+    "C_claim": (["衡阳 生育待遇", "职工", "1", "看病花的钱", "没有结算"], ["生育医疗费支付", "孕20周后", "医疗费用发票"]),
+    "D_resident": (["衡阳 我交的居民医保 账户里的钱能取出来吗"], ["职工基本医疗保险个人账户一次性支取申请表", "城乡居民医保"]),
+    "D_death": (["长沙 个人账户一次性支取", "职工医保", "参保人去世了"],
+                ["“死亡销户”医保个人账户提现", "直系亲属身份证复印件", "承诺书"]),
+    "D_abroad": (["长沙 个人账户一次性支取", "职工医保", "出国定居"], ["没有列出", "护照或永久居留证"]),
+    "D_foreign": (["长沙 个人账户一次性支取", "1", "外籍员工合同到期回国"], ["外籍人员回国销户提现", "外籍人员合同到期证明"]),
+    "D_transfer": (["长沙 医保个人账户支取", "职工", "工作调到外地了"],
+                   ["社保关系接收地参保证明或社保关系转移证明", "个人账户余额划转"]),
+    "D_give_up": (["株洲 我不想交职工医保了 个人账户的钱能取吗"], ["主动放弃基本医疗保险的情况说明"]),
+    "E_local": (["长沙 医疗费用报销", "在本地看的病"], ["异地非联网结算", "请咨询参保地医保经办机构"]),
+    "E_settled": (["衡阳 医疗费用报销怎么办", "外地", "刷了医保"], ["不需要再申请手工报销"]),
+    "E_outpatient_special": (["郴州 医疗费用报销", "在外地", "没有刷", "门诊", "特门"],
+                             ["门诊费用报销", "限特门、双通道、急诊抢救", "医药机构收费票据"]),
+    "E_outpatient_ordinary": (["衡阳 费用报销", "1", "2", "1", "2"], ["普通门诊不在范围内", "门诊费用报销"]),
+    "E_inpatient": (["长沙 医疗费用报销", "外地", "自费", "住院"], ["住院费用报销", "住院费用汇总清单", "银行账户信息"]),
+    "F_chronic_local": (["长沙 门诊慢特病和特药怎么申请", "住在本地"],
+                        ["本地特殊门诊待遇申报", "湘雅二医院、湖南省脑科医院、长沙市精神病医院"]),
+    "F_chronic_away": (["长沙 慢特病和特药认定", "慢特病", "异地安置在外地"], ["异地特殊门诊待遇申报"]),
+    "F_drug": (["郴州 慢特病和特药认定", "2"], ["“双通道”管理药品", "双通道”管理药品服务定点零售药店"]),
+    "G_subsidy": (["长沙 医疗救助怎么申请", "低保", "医保个人缴费"], ["个人不需缴费", "低保人员凭低保证"]),
+    "G_reimburse": (["衡阳 医疗救助", "1", "2"], ["医疗救助对象手工（零星）报销", "户籍所在地乡镇人民政府"]),
+    "G_unrecognised": (["株洲 医疗救助", "没有认定 但家里很困难"], ["《个人家庭经济状况核查委托授权书》"]),
+    "J_employee": (["我爸去世了 医保要办什么手续", "长沙", "在职职工"], ["职工减少登记", "20个工作日内"]),
+    "J_retiree": (["衡阳 我妈去世了 医保怎么办", "退休人员"], ["退休人员医保管理", "《死亡医学证明》"]),
+    "J_flexible": (["株洲 家人去世了 医保要停吗", "灵活就业"], ["灵活就业人员减少登记", "20个工作日内"]),
+    "J_resident": (["郴州 老人过世了 医保怎么处理", "4"], ["城乡居民减少登记", "20个工作日内"]),
+}
+
+
+@pytest.fixture(scope="module")
+def rest(servers: Servers) -> str:
+    return servers.rest_url
+
+
+def conversation(rest: str, messages: list[str]) -> list[str]:
+    """Send the messages as one new user; the text of each reply."""
+    sender = f"eligibility-{next(_senders)}"
+    return [reply_text(say(rest, sender, message)) for message in messages]
+
+
+def test_every_leaf_of_every_tree_has_a_conversation(kb: KnowledgeBase) -> None:
+    leaves = {leaf.id for tree in kb.trees.values() for leaf in tree.leaves}
+    assert set(kb.trees) == set("ABCDEFGJ")
+    assert leaves == set(LEAVES)
+
+
+@pytest.mark.parametrize("leaf", sorted(LEAVES))
+def test_a_conversation_reaches_the_leaf_with_its_verdict_and_materials(rest: str, leaf: str) -> None:
+    messages, expected = LEAVES[leaf]
+    replies = conversation(rest, messages)
+    last = replies[-1]
+    assert "判断：" in last, replies
+    for text in expected:
+        assert text in last, (text, replies)
+    for question_reply in replies[:-1]:
+        assert "判断：" not in question_reply, replies
+
+
+def test_the_dialog_asks_with_numbered_options_and_buttons(rest: str) -> None:
+    sender = f"eligibility-{next(_senders)}"
+    replies = say(rest, sender, "衡阳 异地就醫備案怎么办")
+    assert "1. 以后长期在外地" in reply_text(replies) and "回复序号" in reply_text(replies)
+    assert [b["title"] for b in replies[-1]["buttons"]][:2] == ["以后长期在外地（定居、居住或工作）", "只是这一次去外地看病"]
+
+
+def test_a_fact_question_in_the_middle_is_answered_and_the_dialog_resumes(rest: str) -> None:
+    replies = conversation(rest, ["衡阳 异地就医备案怎么办", "对了 门诊慢特病要带什么材料", "1", "退休了", "户口也迁过去了"])
+    assert "《衡阳市基本医疗保险门诊慢特病病种待遇认定申请表》" in replies[1] or "门诊慢特病" in replies[1]
+    assert "我们接着刚才的问题" in replies[1] and "以后长期在外地" in replies[1]
+    assert len(replies[1].encode("utf-8")) <= 2048  # the answer, and the question after it, in one WeChat text
+    assert "异地安置退休人员备案" in replies[-1] and "常住人口登记卡" in replies[-1]
+
+
+def test_an_aspect_question_without_an_item_waits_for_the_answers(rest: str) -> None:
+    replies = conversation(rest, ["长沙 异地就医备案", "要多久"])
+    assert "回答完下面的问题" in replies[1] and "以后长期在外地" in replies[1]
+
+
+def test_an_earlier_answer_can_be_corrected(rest: str) -> None:
+    replies = conversation(rest, ["衡阳 异地就医备案怎么办", "1", "退休了", "不对，他还没退休", "是单位派他去的"])
+    assert "户口已经迁" in replies[2] or "户口" in replies[2]
+    assert "单位派" in replies[3]
+    assert "常驻异地工作人员备案" in replies[-1] and "派出证明" in replies[-1]
+
+
+def test_dont_know_explains_the_difference_and_asks_again(rest: str) -> None:
+    replies = conversation(rest, ["衡阳 异地就医备案怎么办", "不知道"])
+    assert "转诊、急诊或临时有事" in replies[1] and "1. 以后长期在外地" in replies[1]
+
+
+def test_stopping_ends_the_dialog_and_the_next_question_is_answered(rest: str) -> None:
+    replies = conversation(rest, ["衡阳 生育待遇", "算了", "衡阳 住院费用报销要多久"])
+    assert "先到这里" in replies[1] and "判断：" not in replies[1]
+    assert "不超过30个工作日" in replies[2]
+
+
+def test_restarting_asks_the_first_question_again(rest: str) -> None:
+    replies = conversation(rest, ["衡阳 异地就医备案怎么办", "1", "重新开始", "2", "有转诊单"])
+    assert "从头开始" in replies[2] and "以后长期在外地" in replies[2]
+    assert "异地转诊人员备案" in replies[-1]
+
+
+def test_an_unexpected_answer_twice_ends_with_the_phones(rest: str) -> None:
+    replies = conversation(rest, ["祁东 异地就医备案怎么办", "今天天气不错", "哈哈哈"])
+    assert "没听懂" in replies[1] and "以后长期在外地" in replies[1]
+    assert "没能理解" in replies[2] and "0734-6373655" in replies[2]
+
+
+def test_a_first_message_that_says_everything_gets_the_verdict_at_once(rest: str) -> None:
+    replies = conversation(rest, ["我爸去世了 医保卡里的钱怎么取", "长沙"])
+    assert "哪个城市" in replies[0]
+    assert "判断：" in replies[1] and "直系亲属身份证复印件" in replies[1] and "承诺书" in replies[1]
+
+
+def test_a_follow_up_after_the_verdict_is_about_the_item_found(rest: str) -> None:
+    replies = conversation(rest, ["耒阳 异地就医备案", "1", "已经退休", "户口迁过去了", "电话呢"])
+    assert "0734-4269955" in replies[-1]
