@@ -7,12 +7,12 @@ INSTALLED := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: run test knowledge nlu-data model browser validate test-python test-stories test-nlu bench lock clean
+.PHONY: run test knowledge nlu-data model browser services validate test-python test-stories test-nlu bench lock clean
 
 run: model ## install, build the knowledge base, train if the data changed, serve on localhost
 	$(PY) -m bot.serve "$$($(PY) -m bot.training.train)"
 
-test: model browser ## install, build, train if needed, run the whole suite
+test: model browser services ## install, build, train if needed, run the whole suite
 	$(MAKE) validate test-python test-stories
 
 knowledge: $(INSTALLED) ## validate the data files and build knowledge/knowledge.db
@@ -27,6 +27,9 @@ model: nlu-data ## train the Rasa model if config, domain or data changed (model
 browser: ## Debian's Chromium and chromedriver for the browser tests (apt-get, once)
 	tests/install_browser.sh
 
+services: ## PostgreSQL, Redis and nginx from Debian's packages for the scale-out test (apt-get, once)
+	deploy/install_services.sh
+
 validate: $(INSTALLED)
 	$(PY) -m rasa data validate --fail-on-warnings --config config.yml --domain domain.yml --data data
 
@@ -39,7 +42,7 @@ test-stories: $(INSTALLED)
 test-nlu: model ## score the held-out NLU split (tests/nlu/holdout.yml) → results/nlu/
 	$(PY) -m bot.training.evaluate "$$($(PY) -m bot.training.train)"
 
-bench: model ## benchmarks: knowledge lookups; REST latency and throughput against running servers (bench/run_bench.sh)
+bench: model ## every speed figure against its budget → results/bench/summary.md (BENCH_SKIP_TRAINING=1: no timed training)
 	bench/run_bench.sh "$$($(PY) -m bot.training.train)"
 
 $(INSTALLED): requirements.txt

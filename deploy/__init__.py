@@ -1,0 +1,1 @@
+"""Scale-out: the cluster endpoints, the service installer, the local cluster and the compose file."""
