@@ -1,7 +1,9 @@
-"""REST-channel benchmark with the real actions and knowledge base (run against `make run`).
+"""REST-channel benchmark with the real actions and knowledge base.
 
-Measures one user's latency (p50/p99), the p99 at an offered open-loop load (default 20 messages/s), and the
-closed-loop maximum throughput. Loops are bounded in count and time; traffic goes to localhost only.
+Measures one user's latency (p50/p99), long conversations (how the growing tracker costs), the latency at an
+offered open-loop load (default 20 messages/s) and the closed-loop maximum throughput. Loops are bounded in count
+and time; traffic goes to localhost only. `make bench` (bench/run_all.py) starts the servers on free ports and
+calls `measure`; run alone it measures servers that are already running:
 
 Usage: python bench/rest_bench.py [--url URL] [--rate 20] [--seconds 30]
 """
@@ -9,23 +11,25 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import threading
 import time
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 
 QUESTIONS = [
     "耒阳 异地安置备案要什么材料", "长沙 住院费用报销要多久", "株洲 生育津贴 多久能发", "衡阳 特门在哪里办",
     "武汉 单位参保登记要几天", "郴州 慢特病 网上能办吗", "望城区 门诊费用报销 电话", "祁东 异地长期居住备案 电话多少",
     "长沙 个人账户 死亡销户要什么材料", "湘潭 公司注销医保要带什么", "宜章 生育津贴 咨询电话", "你好",
 ]
+CONVERSATION = 10  # messages per conversation: a citizen's question, follow-ups and clarifications
+LONG_CONVERSATION = 60  # one sender that keeps talking: messages 1-10 against 51-60
+LONG_CONVERSATIONS = 3  # conversations of that length; the p50s pool their messages (30 samples each)
 
 
 def ask(url: str, sender: str, message: str) -> float:
+    """Send one message; return the milliseconds until the whole answer arrived."""
     body = json.dumps({"sender": sender, "message": message}).encode()
     request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
     started = time.perf_counter()
@@ -39,9 +43,6 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-CONVERSATION = 10  # messages per conversation: a citizen's question, follow-ups and clarifications
-
-
 def one_user(url: str, messages: int) -> list[float]:
     """One user at a time, in conversations of CONVERSATION messages."""
     latencies = []
@@ -52,52 +53,56 @@ def one_user(url: str, messages: int) -> list[float]:
     return latencies
 
 
-def long_conversation(url: str, messages: int) -> list[float]:
+def long_conversation(url: str, messages: int = LONG_CONVERSATION) -> list[float]:
     """One sender that never stops talking: how the growing tracker costs."""
     sender = uuid.uuid4().hex
     return [ask(url, sender, QUESTIONS[i % len(QUESTIONS)]) for i in range(messages)]
 
 
 def open_loop(url: str, rate: float, seconds: float) -> tuple[list[float], int]:
-    """Send `rate` messages per second from many users regardless of answers; return latencies and errors."""
+    """Send `rate` messages per second from many users regardless of answers; return latencies and errors.
+
+    A latency counts from the moment the message was due, not from when a worker thread got to send it, so a
+    backlog on the client side is not hidden (no coordinated omission)."""
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
 
-    def send(index: int) -> None:
+    def send(index: int, due: float) -> None:
         nonlocal errors
         try:
-            latency = ask(url, f"load-{index % 300}", QUESTIONS[index % len(QUESTIONS)])
+            ask(url, f"load-{index % 300}", QUESTIONS[index % len(QUESTIONS)])
+            latency = (time.perf_counter() - due) * 1000
             with lock:
                 latencies.append(latency)
         except OSError:
             with lock:
                 errors += 1
 
-    with ThreadPoolExecutor(max_workers=64) as pool:
+    with ThreadPoolExecutor(max_workers=128) as pool:
         started = time.perf_counter()
         for index in range(int(rate * seconds)):
-            delay = started + index / rate - time.perf_counter()
+            due = started + index / rate
+            delay = due - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
-            pool.submit(send, index)
+            pool.submit(send, index, due)
     return latencies, errors
 
 
-def closed_loop(url: str, users: int, seconds: float) -> float:
-    """Messages per second with `users` senders each waiting for its answer before the next."""
-    done = 0
+def closed_loop(url: str, users: int, seconds: float) -> tuple[float, list[float]]:
+    """Messages per second with `users` senders each waiting for its answer before the next; and latencies."""
+    latencies: list[float] = []
     lock = threading.Lock()
     deadline = time.perf_counter() + seconds
 
     def user(number: int) -> None:
-        nonlocal done
         index = 0
         while time.perf_counter() < deadline:
-            ask(url, f"closed-{number}-{index // CONVERSATION}", QUESTIONS[index % len(QUESTIONS)])
+            latency = ask(url, f"closed-{number}-{index // CONVERSATION}", QUESTIONS[index % len(QUESTIONS)])
             index += 1
             with lock:
-                done += 1
+                latencies.append(latency)
 
     started = time.perf_counter()
     threads = [threading.Thread(target=user, args=(n,)) for n in range(users)]
@@ -105,7 +110,44 @@ def closed_loop(url: str, users: int, seconds: float) -> float:
         thread.start()
     for thread in threads:
         thread.join()
-    return done / (time.perf_counter() - started)
+    return len(latencies) / (time.perf_counter() - started), latencies
+
+
+def _summary(samples: list[float]) -> dict:
+    return {"p50_ms": round(statistics.median(samples), 1), "p99_ms": round(percentile(samples, 0.99), 1),
+            "n": len(samples)}
+
+
+def measure(url: str, rate: float = 20.0, seconds: float = 30.0, log=print) -> dict:
+    """Every REST figure, as a dict; `log` gets one line per figure as it is measured."""
+    results: dict = {}
+    one_user(url, 20)  # warm up: the first calls of each code path are slower
+    single = one_user(url, 200)
+    results["one_user"] = dict(_summary(single), conversation=CONVERSATION)
+    log(f"one user: p50 {results['one_user']['p50_ms']:.0f} ms, p99 {results['one_user']['p99_ms']:.0f} ms "
+        f"(n=200, conversations of {CONVERSATION})")
+    runs = [long_conversation(url) for _ in range(LONG_CONVERSATIONS)]
+    first = [latency for run in runs for latency in run[:10]]
+    last = [latency for run in runs for latency in run[-10:]]
+    results["long_conversation"] = {
+        "messages": LONG_CONVERSATION, "conversations": LONG_CONVERSATIONS,
+        "first_10": _summary(first), "last_10": _summary(last),
+        "per_message_p50_ms": [round(statistics.median(run[i] for run in runs), 1)
+                               for i in range(LONG_CONVERSATION)]}
+    log(f"{LONG_CONVERSATIONS} conversations of {LONG_CONVERSATION} messages: messages 1-10 p50 "
+        f"{statistics.median(first):.0f} ms, messages 51-60 p50 {statistics.median(last):.0f} ms, "
+        f"p99 {percentile(last, 0.99):.0f} ms")
+    loaded, errors = open_loop(url, rate, seconds)
+    results["open_loop"] = dict(_summary(loaded) if loaded else {"p50_ms": None, "p99_ms": None, "n": 0},
+                                rate=rate, seconds=seconds, errors=errors)
+    log(f"open loop {rate:g} msg/s for {seconds:g} s: p50 {results['open_loop']['p50_ms']} ms, "
+        f"p99 {results['open_loop']['p99_ms']} ms, errors {errors}")
+    results["closed_loop"] = []
+    for users in (4, 8, 16):
+        throughput, latencies = closed_loop(url, users, 15)
+        results["closed_loop"].append(dict(_summary(latencies), users=users, messages_per_s=round(throughput, 1)))
+        log(f"closed loop, {users} users: {throughput:.1f} msg/s (p50 {statistics.median(latencies):.0f} ms)")
+    return results
 
 
 def main() -> None:
@@ -114,19 +156,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20.0)
     parser.add_argument("--seconds", type=float, default=30.0)
     args = parser.parse_args()
-    print(f"date {date.today()}, machine {platform.node()} {platform.machine()}, python {platform.python_version()}")
-    one_user(args.url, 10)  # warm up
-    single = one_user(args.url, 200)
-    print(f"one user: p50 {statistics.median(single):.0f} ms, p99 {percentile(single, 0.99):.0f} ms "
-          f"(n=200, conversations of {CONVERSATION})")
-    long = long_conversation(args.url, 60)
-    print(f"one 60-message conversation: messages 1-10 p50 {statistics.median(long[:10]):.0f} ms, "
-          f"messages 51-60 p50 {statistics.median(long[50:]):.0f} ms")
-    loaded, errors = open_loop(args.url, args.rate, args.seconds)
-    print(f"open loop {args.rate:g} msg/s for {args.seconds:g} s: p50 {statistics.median(loaded):.0f} ms, "
-          f"p99 {percentile(loaded, 0.99):.0f} ms, errors {errors}")
-    for users in (4, 8, 16):
-        print(f"closed loop, {users} users: {closed_loop(args.url, users, 15):.1f} msg/s")
+    print(json.dumps(measure(args.url, args.rate, args.seconds), ensure_ascii=False, indent=1))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from spacy.matcher import PhraseMatcher
 
+from bot.nlu import rasa_speedups  # noqa: F401  (applies on import: per-message work Rasa repeats, see there)
 from bot.nlu.normalization import normalize_text
 
 
