@@ -163,8 +163,7 @@ class Dialogue:
                 text, item = verdict_text(self.kb, tree, leaf, state.region, state.aspects)
                 state.item, state.pending, state.options = item or tree.item, None, []
                 return [Reply(text)]
-            if tree in related and not self._entries_unsettled(state.item, self._without_item_names(words),
-                                                               named=state.item == tree.item):
+            if tree in related and not self._entries_unsettled(state.item, words, named=state.item == tree.item):
                 return None
             state.item, state.pending, state.options = tree.item, None, []
             self.tree_events = [SlotSet("eligibility_tree", tree.id), SlotSet("eligibility_facts", facts),
@@ -184,7 +183,7 @@ class Dialogue:
         """The item's guide for the region has several entries that answer differently, and the words do not
         choose one (for a 主项 `named` as such, only its cue words choose: a stray word of an entry's name does not)."""
         guide = self.kb.guide(item, self.state.region)
-        entries = choose_by_cues(self.kb, guide.entries, words) if named else \
+        entries = choose_by_cues(self.kb, guide.entries, self._without_item_names(words)) if named else \
             choose_entries(self.kb, guide, words, self.state.person_type)
         return len(entries) > 1 and not self._same_answer(guide, entries)
 

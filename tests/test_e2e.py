@@ -50,9 +50,9 @@ def test_clarification_then_region_switch(rest: str) -> None:
 
 
 def test_ambiguous_item_options_answered_with_a_digit(rest: str) -> None:
-    options, answer = converse(rest, "衡阳 定点协议管理要带什么材料", "2")
-    assert "1. 医疗机构申请定点协议管理" in options and "2. 零售药店申请定点协议管理" in options
-    assert "《衡阳市定点零售药店申请表》" in answer
+    options, answer = converse(rest, "衡阳 备案要带什么材料", "2")
+    assert "1. 以后长期在外地" in options and "2. 只是这一次去外地看病" in options
+    assert "转诊（转院）单" in answer and "1. 有转诊单" in answer
 
 
 def test_buttons_are_returned_for_quick_replies(rest: str) -> None:
