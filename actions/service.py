@@ -10,7 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.compose import Composer, Reply, gap_reply_for_absent_item, handoff_text
 from actions.config import MAX_REPLY_BYTES, knowledge_base
 from actions.entries import choose_by_cues, choose_entries, entry_scores
-from actions.understanding import PERSON_LIKE_ALIASES, Request, mentions, pick_option, read_facts, understand
+from actions.understanding import (PERSON_LIKE_ALIASES, Request, aspects_in, mentions, pick_option, read_facts,
+                                   understand)
 from actions.verdict import verdict_text
 from knowledge.query import Guide, ItemGuide, KnowledgeBase, Region
 from knowledge.text import normalize
@@ -19,8 +20,8 @@ REGION_QUESTION = "请问您在哪个城市（区县）参保？衡阳、郴州�
 REGION_BUTTONS = ["衡阳", "长沙", "郴州", "株洲", "武汉"]
 ITEM_QUESTION = ("请问您想办理哪项医保业务？例如：异地就医备案、门诊慢特病认定、生育津贴、住院费用报销、个人账户支取、参保登记。")
 ITEM_BUTTONS = ["异地就医备案", "门诊慢特病认定", "生育津贴", "住院费用报销", "个人账户一次性支取", "参保登记"]
-# The questions a dialog answers ("how do I", "which one", "can I", "what to bring"); phones, addresses, time
-# limits … are looked up at once.
+# The questions a dialog answers ("how do I", "which one", "can I", "what to bring"); a message whose words ask for
+# phones, addresses, time limits … is answered at once.
 TREE_ASPECTS = {"overview", "materials", "eligibility", "process", "amount"}
 NOT_COVERED = ("您说的“{place}”不在我的资料范围内：我只有湖南省（衡阳、郴州、长沙的医保经办办事指南和湖南省2025年版事项清单）"
                "和湖北省的医保办事资料。医保业务一般向参保地的医保经办机构办理，请咨询参保地医保部门。")
@@ -143,21 +144,22 @@ class Dialogue:
         If the words already reach a leaf, the verdict; else the tree and its facts are set and its form asks the
         rest (no reply here). None: no tree, answer as usual."""
         state = self.state
-        if not self.start_trees or picked_entry or not state.aspects or state.aspects[0] not in TREE_ASPECTS:
+        if not self.start_trees or picked_entry or set(aspects_in(self.request.text, "")) - TREE_ASPECTS:
             return None
         words = f"{state.question or ''} {self.request.text}"
         typed = normalize(words).lower()
         asks_eligibility = "eligibility" in state.aspects
         situations, related = [], []
         for tree in self.kb.trees.values():
+            moving_away = tree.id == "A" and self.request.destination is not None  # 想去深圳跟我住
             if (state.item is None or (tree.item is None and state.item.startswith("0020360010"))) and \
-                    any(mentions(typed, word) for word in tree.start_words):
+                    (moving_away or any(mentions(typed, word) for word in tree.start_words)):
                 situations.append(tree)
             elif tree.item is not None and state.item is not None and (
                     state.item == tree.item or (tree.item.endswith("Y") and state.item[:9] == tree.item[:9])):
                 related.append(tree)
         for tree in situations + related:
-            facts = read_facts(tree, self._without_item_names(words), None)
+            facts = read_facts(tree, words, None)
             leaf = tree.leaf(facts)
             if leaf is not None and (tree in situations or state.item == tree.item or asks_eligibility):
                 text, item = verdict_text(self.kb, tree, leaf, state.region, state.aspects)

@@ -248,20 +248,33 @@ def read_facts(tree: Tree, text: str, asked: Question | None) -> dict[str, str]:
     facts: dict[str, str] = {}
     implied: dict[str, str] = {}
     for question in tree.questions:
-        best: tuple[int, str, dict[str, str]] | None = None
-        for option in question.options:
-            for word in option.words:
-                if mentions(typed, word.lower()) and (best is None or len(word) > best[0]):
-                    best = (len(word), option.value, option.implies)
-        if best:
-            facts[question.slot] = best[1]
-            implied.update(best[2])
+        option = _option_named(question, typed)
+        if option is not None:
+            facts[question.slot] = option.value
+            implied.update(option.implies)
     if asked is not None and asked.slot not in facts:
         answer = _answer_to(asked, text, typed, bool(facts))
         if answer is not None:
             facts[asked.slot] = answer.value
             implied.update(answer.implies)
     return {**implied, **facts}
+
+
+def _option_named(question: Question, typed: str) -> Option | None:
+    """The option whose words the text uses; a word inside a longer one that matched does not count (退休 in
+    没退休), and two options named apart (慢特病 … 特药) say neither."""
+    spans: list[tuple[int, int, Option]] = []
+    for option in question.options:
+        for word in option.words:
+            start = typed.find(word.lower())
+            while start != -1:
+                if not NEGATION.search(typed[max(0, start - 2) : start]):
+                    spans.append((start, start + len(word), option))
+                start = typed.find(word.lower(), start + 1)
+    outer = [(start, end, option) for start, end, option in spans
+             if not any(s <= start and end <= e and e - s > end - start for s, e, _ in spans)]
+    named = {option.value: option for _, _, option in outer}
+    return next(iter(named.values())) if len(named) == 1 else None
 
 
 def _answer_to(asked: Question, text: str, typed: str, other_facts: bool) -> Option | None:
