@@ -196,6 +196,6 @@ class ActionEligibilityResult(Action):
         if leaf is None or region is None:
             dispatcher.utter_message(text="看来我没能理解您的情况。" + handoff_text(kb, region, tree.item, MAX_REPLY_BYTES))
             return done
-        text, item = verdict_text(kb, tree, leaf, region)
+        text, item = verdict_text(kb, tree, leaf, region, said=tracker.get_slot("question") or "")
         dispatcher.utter_message(text=text)
         return done + ([SlotSet("item", item)] if item else [])

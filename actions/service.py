@@ -161,8 +161,10 @@ class Dialogue:
         for tree in situations + related:
             facts = read_facts(tree, words, None)
             leaf = tree.leaf(facts)
-            if leaf is not None and (tree in situations or state.item == tree.item or asks_eligibility):
-                text, item = verdict_text(self.kb, tree, leaf, state.region, state.aspects)
+            # A sub-item asked "能不能" gets the verdict of its own leaf only (变更登记 is not 单位参保登记).
+            own_leaf = leaf is not None and asks_eligibility and state.item in (leaf.item, *leaf.item_in.values())
+            if leaf is not None and (tree in situations or state.item == tree.item or own_leaf):
+                text, item = verdict_text(self.kb, tree, leaf, state.region, state.aspects, words)
                 state.item, state.pending, state.options = item or tree.item, None, []
                 return [Reply(text)]
             if tree in related and not self._entries_unsettled(state.item, words, named=state.item == tree.item):

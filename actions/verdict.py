@@ -10,11 +10,12 @@ from knowledge.trees import Leaf, Tree
 CITY_GUIDES = ("hengyang", "chenzhou", "changsha")  # where the Hunan 2025 list's differing rules are also said
 
 
-def verdict_text(kb: KnowledgeBase, tree: Tree, leaf: Leaf, region: Region,
-                 asked: list[str] | None = None) -> tuple[str, str | None]:
+def verdict_text(kb: KnowledgeBase, tree: Tree, leaf: Leaf, region: Region, asked: list[str] | None = None,
+                 said: str = "") -> tuple[str, str | None]:
     """The verdict for `leaf` in the user's region: what applies, what the documents say (the Hunan 2025 list's
     differing rules too, for the city guides), then the item's materials, where, how and how long — or the
-    aspects the user `asked` about as well. Returns the text and the entry the conversation goes on about."""
+    aspects the user `asked` about as well; among the item's entries, the one the leaf's words and what the user
+    `said` point to. Returns the text and the entry the conversation goes on about."""
     document_id = kb.guide(tree.item or "002036001001", region).document.id
     lines = [f"【判断结果｜{region.label}】", f"判断：{leaf.verdict_for(document_id)}"]
     item = leaf.item_for(document_id)
@@ -31,7 +32,7 @@ def verdict_text(kb: KnowledgeBase, tree: Tree, leaf: Leaf, region: Region,
         lines += [f"{rule.say}（{rule.citation}）" for rule in rules]
         return "\n".join(lines), None
     lines += [f"{rule.say}（{rule.citation}）" for rule in rules]
-    entry = choose_entries(kb, guide, leaf.words or kb.item_name(item), None)[0]
+    entry = choose_entries(kb, guide, f"{leaf.words or kb.item_name(item)} {said}", None)[0]
     head = "\n".join(lines)
     aspects = [aspect for aspect in asked or [] if aspect != "overview"] + list(leaf.aspects)
     composer = Composer(kb, MAX_REPLY_BYTES - utf8_len(head) - 1)
