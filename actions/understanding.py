@@ -245,6 +245,13 @@ def read_facts(tree: Tree, text: str, asked: Question | None) -> dict[str, str]:
     """The facts a message states: any question's option words (the longest match, not negated), then a digit,
     an option's name or a bare yes/no for the question just asked; an option's implications fill the rest."""
     typed = normalize(text).lower()
+    if asked is not None:  # a quick reply or a digit answers the question asked, and nothing else
+        chosen = next((option for option in asked.options if normalize(option.label).lower() == typed), None)
+        digit = DIGIT.match(typed)
+        if digit and 1 <= int(digit.group(1)) <= len(asked.options):
+            chosen = asked.options[int(digit.group(1)) - 1]
+        if chosen is not None:
+            return {**chosen.implies, asked.slot: chosen.value}
     facts: dict[str, str] = {}
     implied: dict[str, str] = {}
     for question in tree.questions:

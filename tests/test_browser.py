@@ -301,11 +301,12 @@ def test_widget_with_the_real_assistant(browser: WebDriver, real_site: str) -> N
     wait(browser, lambda d: any("常住人口登记卡" in text for text in bot_texts(d)), 30)
     answer = bot_texts(browser)[-1]
     assert "衡阳市异地就医备案登记表" in answer and "来源：《衡阳市医疗保障经办政务服务事项办事指南》" in answer
-    box.send_keys("衡阳 备案要带什么材料", Keys.ENTER)
-    option = "异地长期居住人员备案"
-    wait(browser, lambda d: option in [button.text for button in in_widget(d, ".quick button")], 30)
-    next(button for button in in_widget(browser, ".quick button") if button.text == option).click()
+    box.send_keys("衡阳 备案要带什么材料", Keys.ENTER)  # the 备案 eligibility dialog, answered by its quick replies
+    for option in ("以后长期在外地（定居、居住或工作）", "还没退休（在职或灵活就业）", "不是（自己在外地打工、居住）"):
+        wait(browser, lambda d: option in [button.text for button in in_widget(d, ".quick button")], 30)
+        next(button for button in in_widget(browser, ".quick button") if button.text == option).click()
     wait(browser, lambda d: any("长期居住认定材料（居住证）" in text for text in bot_texts(d)), 30)
+    assert "异地长期居住人员备案" in bot_texts(browser)[-1] and "判断：" in bot_texts(browser)[-1]
     browser.save_screenshot(str(SCREENSHOTS / "widget-real-assistant.png"))
     conversation = [element.get_attribute("textContent") for element in in_widget(browser, ".msg")]
     browser.refresh()
