@@ -18,10 +18,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.compose import Reply, handoff_text
 from actions.config import FAILED_TURNS_BEFORE_HANDOFF, MAX_REPLY_BYTES, knowledge_base
-from actions.service import ConversationState, Dialogue, numbered
+from actions.service import ConversationState, Dialogue, numbered, slot_region
 from actions.understanding import read_facts, understand
 from actions.verdict import verdict_text
-from knowledge.query import KnowledgeBase, Region
+from knowledge.query import KnowledgeBase
 from knowledge.text import normalize
 from knowledge.trees import Question, Tree
 
@@ -45,13 +45,6 @@ def tree_for(kb: KnowledgeBase, tracker: Tracker) -> Tree | None:
 
 def question_reply(question: Question) -> Reply:
     return numbered(question.ask, [option.label for option in question.options])
-
-
-def _region(kb: KnowledgeBase, tracker: Tracker) -> Region | None:
-    try:
-        return kb.region(tracker.get_slot("region")) if tracker.get_slot("region") else None
-    except KeyError:
-        return None
 
 
 class ValidateEligibilityForm(Action, ABC):
@@ -122,7 +115,7 @@ class ValidateEligibilityForm(Action, ABC):
         if not request.items:
             dispatcher.utter_message(text=WAITING)
             return
-        state = ConversationState(_region(kb, tracker), None, [], tracker.get_slot("person_type"), None, [], None)
+        state = ConversationState(slot_region(kb, tracker), None, [], tracker.get_slot("person_type"), None, [], None)
         replies, _ = Dialogue(kb, state, request, start_trees=False, limit=MAX_REPLY_BYTES - QUESTION_ROOM).respond()
         for reply in replies:
             dispatcher.utter_message(text=reply.text)
@@ -186,7 +179,7 @@ class ActionEligibilityResult(Action):
         kb = knowledge_base()
         tree = tree_for(kb, tracker)
         leaf_id = tracker.get_slot("eligibility_leaf")
-        region = _region(kb, tracker)
+        region = slot_region(kb, tracker)
         done = [SlotSet("eligibility_tree", None), SlotSet("eligibility_facts", {}), SlotSet("eligibility_leaf", None),
                 SlotSet("requested_slot", None), SlotSet("pending", None), SlotSet("options", [])]
         leaf = next((leaf for leaf in tree.leaves if leaf.id == leaf_id), None) if tree else None

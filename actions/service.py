@@ -48,6 +48,14 @@ class ActionAnswer(Action):
         return events
 
 
+def slot_region(kb: KnowledgeBase, tracker: Tracker) -> Region | None:
+    """The region the conversation remembers (None if none, or if the knowledge base no longer knows it)."""
+    try:
+        return kb.region(tracker.get_slot("region")) if tracker.get_slot("region") else None
+    except KeyError:
+        return None
+
+
 class ConversationState:
     """The slots this action reads and writes."""
 
@@ -59,14 +67,7 @@ class ConversationState:
 
     @classmethod
     def from_tracker(cls, kb: KnowledgeBase, tracker: Tracker) -> ConversationState:
-        region_id = tracker.get_slot("region")
-        region = None
-        if region_id:
-            try:
-                region = kb.region(region_id)
-            except KeyError:
-                region = None
-        return cls(region, tracker.get_slot("item"), tracker.get_slot("aspects") or [],
+        return cls(slot_region(kb, tracker), tracker.get_slot("item"), tracker.get_slot("aspects") or [],
                    tracker.get_slot("person_type"), tracker.get_slot("pending"), tracker.get_slot("options") or [],
                    tracker.get_slot("question"))
 

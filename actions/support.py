@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.compose import handoff_text
 from actions.config import FAILED_TURNS_BEFORE_HANDOFF, MAX_REPLY_BYTES, knowledge_base
 from actions.eligibility import FORM_NAMES
-from actions.service import ActionAnswer
+from actions.service import ActionAnswer, slot_region
 from actions.understanding import regions_in, understand
 from knowledge.query import KnowledgeBase, Region
 
@@ -25,12 +25,7 @@ FALLBACK = "抱歉，我没太明白。可以换个说法，说一下您要办�
 
 def _region(kb: KnowledgeBase, tracker: Tracker) -> Region | None:
     region, _, _ = regions_in(kb, tracker.latest_message.get("text") or "")
-    if region is None and tracker.get_slot("region"):
-        try:
-            region = kb.region(tracker.get_slot("region"))
-        except KeyError:
-            region = None
-    return region
+    return region or slot_region(kb, tracker)
 
 
 def answer_instead(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:

@@ -1,7 +1,7 @@
 """The verdict at a leaf of an eligibility tree: the item, what the documents say, and how to apply."""
 from __future__ import annotations
 
-from actions.compose import Composer, gap_reply_for_absent_item, utf8_len
+from actions.compose import GENERAL_ITEM, Composer, gap_reply_for_absent_item, utf8_len
 from actions.config import MAX_REPLY_BYTES
 from actions.entries import choose_entries
 from knowledge.query import KnowledgeBase, Region
@@ -16,13 +16,12 @@ def verdict_text(kb: KnowledgeBase, tree: Tree, leaf: Leaf, region: Region, aske
     differing rules too, for the city guides), then the item's materials, where, how and how long — or the
     aspects the user `asked` about as well; among the item's entries, the one the leaf's words and what the user
     `said` point to. Returns the text and the entry the conversation goes on about."""
-    document_id = kb.guide(tree.item or "002036001001", region).document.id
-    lines = [f"【判断结果｜{region.label}】", f"判断：{leaf.verdict_for(document_id)}"]
-    item = leaf.item_for(document_id)
+    serving = kb.guide(tree.item or GENERAL_ITEM, region).document  # the document that serves the region
+    lines = [f"【判断结果｜{region.label}】", f"判断：{leaf.verdict_for(serving.id)}"]
+    item = leaf.item_for(serving.id)
     if item is None:
-        document = kb.guide(tree.item or "002036001001", region).document
-        lines += [f"{rule.say}（{rule.citation}）" for rule in leaf.rules_for(document.id)]
-        lines.append(f"来源：{document.citation}")
+        lines += [f"{rule.say}（{rule.citation}）" for rule in leaf.rules_for(serving.id)]
+        lines.append(f"来源：{serving.citation}")
         return "\n".join(lines), None
     guide = kb.guide(item, region)
     document = guide.document

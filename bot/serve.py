@@ -39,7 +39,8 @@ def knowledge_problem() -> str | None:
     return None
 
 
-def _wait_for(url: str, process: subprocess.Popen, deadline: float) -> None:
+def wait_for(url: str, process: subprocess.Popen, deadline: float) -> None:
+    """Return when `url` answers; StartupError if the process exits first or the deadline (monotonic) passes."""
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise StartupError(f"{process.args[2:5]} exited with {process.returncode} before answering {url}")
@@ -48,7 +49,7 @@ def _wait_for(url: str, process: subprocess.Popen, deadline: float) -> None:
                 return
         except OSError:
             time.sleep(0.5)
-    raise StartupError(f"{url} did not answer within {STARTUP_SECONDS} s")
+    raise StartupError(f"{url} did not answer in time")
 
 
 def _env(extra: Mapping[str, str] | None) -> dict[str, str]:
@@ -91,7 +92,7 @@ def start_rasa(model: Path, port: int = RASA_PORT, endpoints: Path = ROOT / "end
 
 def _started(process: subprocess.Popen, url: str) -> None:
     try:
-        _wait_for(url, process, time.monotonic() + STARTUP_SECONDS)
+        wait_for(url, process, time.monotonic() + STARTUP_SECONDS)
     except Exception:
         stop([process])
         raise
@@ -116,10 +117,10 @@ def start(model: Path, actions_port: int = ACTIONS_PORT, rasa_port: int = RASA_P
     processes = [actions, rasa] + ([web] if web else [])
     deadline = time.monotonic() + STARTUP_SECONDS
     try:
-        _wait_for(f"http://localhost:{actions_port}/health", actions, deadline)
-        _wait_for(f"http://localhost:{rasa_port}/status", rasa, deadline)
+        wait_for(f"http://localhost:{actions_port}/health", actions, deadline)
+        wait_for(f"http://localhost:{rasa_port}/status", rasa, deadline)
         if web:
-            _wait_for(f"http://localhost:{web_port}/api/regions", web, deadline)
+            wait_for(f"http://localhost:{web_port}/api/regions", web, deadline)
     except Exception:
         stop(processes)
         raise

@@ -25,7 +25,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 from bot import serve
@@ -289,15 +288,10 @@ class Cluster:
 
     @staticmethod
     def _wait(url: str, process: subprocess.Popen, log: Path, deadline: float) -> None:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"{url}: the process exited with {process.returncode}; {log}:\n{_log_tail(log)}")
-            try:
-                with urllib.request.urlopen(url, timeout=5):
-                    return
-            except OSError:
-                time.sleep(0.5)
-        raise RuntimeError(f"{url} did not answer within {STARTUP_SECONDS} s; {log}:\n{_log_tail(log)}")
+        try:
+            serve.wait_for(url, process, deadline)
+        except serve.StartupError as error:
+            raise RuntimeError(f"{error}; {log}:\n{_log_tail(log)}") from None
 
 
 def main(argv: list[str]) -> int:
