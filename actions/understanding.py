@@ -70,6 +70,7 @@ def situations_in(words: str) -> set[str]:
 
 
 NEGATION = re.compile(r"(没有|不是|没|不|非|无)$")
+SITUATION_WEIGHT = 2  # a situation pattern's covered characters count twice an alias's
 
 
 def mentions(text: str, word: str) -> bool:
@@ -176,6 +177,10 @@ def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]],
         if match.matched in PERSON_LIKE_ALIASES:
             match.score /= 4
         matches.setdefault(match.code, match)
+    for match in kb.find_situations(text):  # a described situation is more specific than a generic alias
+        match.score = SITUATION_WEIGHT * match.score + 1
+        if match.code not in matches or matches[match.code].score < match.score:
+            matches[match.code] = match
     for entity, word in zip(entity_words, typed or [str(e.get("value")) for e in entity_words]):
         value = str(entity.get("value"))
         if word in person_words or word in region_words or value in person_words:

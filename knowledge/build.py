@@ -94,6 +94,7 @@ def validate_all(catalogue: dict[str, Any], conflicts: list[dict], gaps: list[di
         for quote in gap.get("evidence") or []:
             problems += _quote_problems(where, quote)
     problems += eligibility_problems(trees or [], codes)
+    problems += _matching_aid_problems(codes)
     return problems
 
 
@@ -199,6 +200,39 @@ def _insert_search_index(db: sqlite_utils.Database, tables: dict[str, list[dict[
     db["search"].enable_fts(["name", "aliases", "materials"], fts_version="FTS5", tokenize="unicode61")
 
 
+def _item_keys(codes: set[str]) -> set[str]:
+    """Every value an item can be named by: catalogue codes and the documents' local keys (长沙 0731-1 …)."""
+    return codes | {item["local_code"] or item["key"] for document in DOCUMENTS
+                    for item in load_document(document)["items"]}
+
+
+def _matching_aid_problems(codes: set[str]) -> list[Problem]:
+    """situations.yml and unanswered.yml name only items that exist, with patterns that are not empty."""
+    keys = _item_keys(codes)
+    problems = []
+    for key, patterns in (load_yaml(DATA_DIR / "situations.yml") or {}).items():
+        if key not in keys:
+            problems.append(Problem(f"situations.yml:{key}", "unknown item code or key"))
+        problems += [Problem(f"situations.yml:{key}", f"empty part in {p!r}") for p in patterns
+                     if not all(p.split("+"))]
+    for topic in load_yaml(DATA_DIR / "unanswered.yml")["topics"]:
+        where = f"unanswered.yml:{topic['id']}"
+        problems += [Problem(where, f"unknown item {key}") for key in topic["nearest"] if key not in keys]
+        problems += [Problem(where, f"empty part in {p!r}") for p in topic["patterns"] if not all(p.split("+"))]
+    return problems
+
+
+def _insert_matching_aids(db: sqlite_utils.Database) -> None:
+    """The situation patterns of items, and the topics the documents do not answer."""
+    db["situations"].insert_all(({"pattern": pattern, "code": str(code)}
+                                 for code, patterns in load_yaml(DATA_DIR / "situations.yml").items()
+                                 for pattern in patterns), columns={"pattern": str, "code": str})
+    db["unanswered"].insert_all(({"id": t["id"], "refuse": bool(t.get("refuse")),
+                                  "patterns": json.dumps(t["patterns"], ensure_ascii=False),
+                                  "statement": t["statement"], "nearest": json.dumps(t["nearest"])}
+                                 for t in load_yaml(DATA_DIR / "unanswered.yml")["topics"]), pk="id")
+
+
 def _insert_conflicts_and_gaps(db: sqlite_utils.Database, conflicts: list[dict], gaps: list[dict]) -> None:
     db["conflicts"].insert_all(
         ({"id": c["id"], "code": c["code"], "aspect": c["aspect"], "topic": c["topic"],
@@ -242,6 +276,7 @@ def build(path: Path = DB_PATH) -> Path:
     _insert_regions(db)
     _insert_search_index(db, tables)
     _insert_conflicts_and_gaps(db, conflicts, gaps)
+    _insert_matching_aids(db)
     db["eligibility_trees"].insert_all(({"id": tree["id"], "spec": json.dumps(tree, ensure_ascii=False)}
                                         for tree in trees), pk="id")
     _create_indexes(db)

@@ -11,7 +11,7 @@ from typing import Any
 
 from knowledge.build import DB_PATH, bigrams
 from knowledge.manifest import Document, documents
-from knowledge.text import normalize
+from knowledge.text import normalize, pattern_match
 from knowledge.trees import Tree, parse_tree
 
 LIST_TABLES = ("process", "materials", "time_limits", "notes", "legal_basis", "online_channels")
@@ -78,6 +78,16 @@ class ItemMatch:
     level: str  # main | sub
     matched: str  # the alias or words that matched
     score: float
+
+
+@dataclass
+class Unanswered:
+    """A question the documents do not answer (card password, balance …), and what to say instead."""
+    id: str
+    refuse: bool
+    statement: str
+    nearest: list[str]
+    matched: str
 
 
 @dataclass
@@ -149,7 +159,8 @@ class KnowledgeBase:
             tables = {row[0] for row in self.connection.execute("select name from sqlite_master")}
         except sqlite3.DatabaseError as error:
             raise KnowledgeBaseError(f"{path} is not a usable knowledge base: {error}") from error
-        missing = {"items", "regions", "region_names", "catalogue", "aliases", "search"} - tables
+        missing = {"items", "regions", "region_names", "catalogue", "aliases", "search", "situations",
+                   "unanswered"} - tables
         if missing:
             raise KnowledgeBaseError(f"{path} lacks tables {sorted(missing)}: rebuild it")
 
@@ -233,6 +244,36 @@ class KnowledgeBase:
         if matches or not search:
             return sorted(matches.values(), key=lambda m: (-m.score, m.code))[:limit]
         return self.search(text, limit)
+
+    @cached_property
+    def _situations(self) -> list[tuple[str, str]]:
+        return [(row["pattern"], row["code"]) for row in self._rows("select pattern, code from situations")]
+
+    def find_situations(self, text: str) -> list[ItemMatch]:
+        """Items a message describes by a situation (公司+改名 → 单位参保信息变更登记), best covered first."""
+        haystack = normalize(text).lower()
+        best: dict[str, ItemMatch] = {}
+        for pattern, code in self._situations:
+            covered = pattern_match(haystack, pattern)
+            if covered and (code not in best or covered > best[code].score):
+                level = self.catalogue[code]["level"] if code in self.catalogue else "local"
+                best[code] = ItemMatch(code, self.item_name(code), level, pattern.replace("+", ""), float(covered))
+        return sorted(best.values(), key=lambda m: (-m.score, m.code))
+
+    @cached_property
+    def _unanswered(self) -> list[tuple[list[str], sqlite3.Row]]:
+        rows = self._rows("select * from unanswered order by refuse desc, id")
+        return [(json.loads(row["patterns"]), row) for row in rows]
+
+    def unanswered(self, text: str) -> Unanswered | None:
+        """The topic the documents do not answer that a message asks about (refusals first), if any."""
+        haystack = normalize(text).lower()
+        for patterns, row in self._unanswered:
+            hits = [pattern for pattern in patterns if pattern_match(haystack, pattern)]
+            if hits:
+                return Unanswered(row["id"], bool(row["refuse"]), row["statement"], json.loads(row["nearest"]),
+                                  hits[0])
+        return None
 
     def search(self, text: str, limit: int = 5, names_only: bool = False) -> list[ItemMatch]:
         """Full-text search (FTS5 over character bigrams of names, aliases and materials), best codes first."""
