@@ -13,7 +13,7 @@ from actions.entries import choose_by_cues, choose_entries, entry_scores
 from actions.understanding import (PERSON_LIKE_ALIASES, Request, aspects_in, mentions, pick_option, read_facts,
                                    understand)
 from actions.verdict import verdict_text
-from knowledge.query import Guide, ItemGuide, KnowledgeBase, Region
+from knowledge.query import Guide, ItemGuide, KnowledgeBase, Region, Unanswered
 from knowledge.text import normalize
 
 REGION_QUESTION = "请问您在哪个城市（区县）参保？衡阳、郴州、长沙可答到区县；湖南其他市州和湖北各市请直接输入城市名。"
@@ -116,6 +116,38 @@ class Dialogue:
         state, request = self.state, self.request
         picked_entry = self._take_pending_answer()
         self._merge()
+        topic = self.kb.unanswered(request.text)
+        strong = [m.code for m in request.items if m.matched not in PERSON_LIKE_ALIASES]
+        if topic is not None and (topic.refuse or not strong or all(self._near(code, topic) for code in strong)):
+            state.pending, state.options = None, []
+            return [Reply(self._unanswered_text(topic))]
+        replies = self._respond_for_item(picked_entry)
+        if topic is not None and replies and not replies[0].buttons:
+            replies[0] = Reply(f"{topic.statement}\n{replies[0].text}", replies[0].buttons)
+        return replies
+
+    @staticmethod
+    def _near(code: str, topic: Unanswered) -> bool:
+        """An item the topic names as nearest, or their 主项."""
+        return any(code in (near, near[:9] + "00Y") for near in topic.nearest)
+
+    def _unanswered_text(self, topic: Unanswered) -> str:
+        """What the documents do not say, the nearest items they do have, and the region's phones if known."""
+        lines = [topic.statement]
+        region = self.request.region or self.state.region
+        document = region.document if region is not None and region.covered else None
+        nearest = [code for code in topic.nearest
+                   if document is None or not self.kb.guide(code, region).absent]
+        if nearest and not topic.refuse:
+            names = "、".join(f"“{self.kb.item_name(code)}”" for code in nearest[:2])
+            lines.append(f"资料里最接近的事项是{names}，可以问我它要带的材料、办理地点和电话。")
+        if region is None:
+            lines.append("如需当地医保经办机构的电话，告诉我您的参保地（如“耒阳”“长沙望城区”）即可。")
+            return "\n".join(lines)
+        return "\n".join(lines) + "\n" + handoff_text(self.kb, region, None, MAX_REPLY_BYTES - 600)
+
+    def _respond_for_item(self, picked_entry: str | None) -> list[Reply]:
+        state, request = self.state, self.request
         if request.ambiguous_regions and not request.region:
             options = [f"{r.city}{r.name}" for r in request.ambiguous_regions]
             state.pending, state.options = "region", [r.id for r in request.ambiguous_regions]

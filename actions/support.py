@@ -43,7 +43,7 @@ def names_a_service(kb: KnowledgeBase, tracker: Tracker) -> bool:
     if any(word in text for word in HUMAN_WORDS):
         return False
     return bool(tracker.get_slot("pending")) or describes_a_situation(kb, text) or \
-        bool(understand(kb, tracker.latest_message).items)
+        kb.unanswered(text) is not None or bool(understand(kb, tracker.latest_message).items)
 
 
 def describes_a_situation(kb: KnowledgeBase, text: str) -> bool:
@@ -86,7 +86,8 @@ class ActionFallback(Action):
         kb = knowledge_base()
         request = understand(kb, tracker.latest_message)
         in_context = tracker.get_slot("item") and (request.aspects or request.region or tracker.get_slot("pending"))
-        if request.items or in_context or describes_a_situation(kb, tracker.latest_message.get("text") or ""):
+        text = tracker.latest_message.get("text") or ""
+        if request.items or in_context or describes_a_situation(kb, text) or kb.unanswered(text) is not None:
             return answer_instead(dispatcher, tracker, domain)
         failed = int(tracker.get_slot("failed_turns") or 0) + 1
         if failed >= FAILED_TURNS_BEFORE_HANDOFF:

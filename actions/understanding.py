@@ -8,65 +8,25 @@ from typing import Any
 from knowledge.query import ItemMatch, KnowledgeBase, Region, RegionResolution
 from knowledge.text import normalize
 from knowledge.trees import Option, Question, Tree
+from knowledge.words import words
 
 ASPECTS = ("materials", "office", "phone", "supervision", "time_limit", "process", "eligibility", "legal_basis",
            "online", "form", "amount")
 INTENT_ASPECTS = {f"ask_{aspect}": aspect for aspect in ASPECTS}
-# Words that say which aspect is asked, so that two questions in one message are both answered.
-ASPECT_WORDS: dict[str, tuple[str, ...]] = {
-    "materials": ("材料", "资料", "带什么", "带啥", "带哪些", "证件", "准备什么", "准备哪些", "要什么", "要啥", "要么子",
-                  "要哪些", "复印件", "交什么", "documents"),
-    "office": ("哪里办", "哪办", "在哪", "去哪", "地址", "窗口在", "大厅", "哪个部门", "什么地方", "地点", "where"),
-    "phone": ("电话", "号码", "联系方式", "热线", "打哪个", "phone"),
-    "supervision": ("监督", "投诉", "举报"),
-    "time_limit": ("多久", "几天", "多长时间", "时限", "几个工作日", "多快", "当天能", "好久", "来得及", "how long"),
-    "process": ("流程", "步骤", "环节", "手续"),
-    "eligibility": ("条件", "能不能", "能办吗", "可以办", "符合", "谁可以", "什么人", "哪些人", "能领", "可以领", "资格",
-                    "能报吗", "可以报", "还能报"),
-    "legal_basis": ("依据", "政策文件", "哪个文件", "法规", "规定的"),
-    "online": ("网上", "线上", "手机", "app", "公众号", "微信", "小程序", "网办", "不去现场", "网站", "online"),
-    "form": ("表格", "什么表", "申请表", "登记表", "填表", "哪些表", "盖章"),
-    "amount": ("多少钱", "金额", "比例", "怎么算", "咋算", "标准是多少", "能报多少", "发多少", "能拿多少", "起付线",
-               "百分之", "报多少"),
-}
+WORDS = words()
+ASPECT_WORDS = WORDS.aspects
 PERSON_TYPES = ("职工", "灵活就业", "居民", "退休", "单位", "港澳台", "外国人")
-PERSON_WORDS: dict[str, tuple[str, ...]] = {
-    "灵活就业": ("灵活就业", "个体户", "自由职业"),
-    "职工": ("职工", "上班", "员工", "单位交", "公司交"),
-    "居民": ("居民", "学生", "新生儿", "没上班", "农村"),
-}
+PERSON_WORDS = WORDS.persons
+PERSON_LIKE_ALIASES = WORDS.person_like_aliases
 # Words before a place that make it a destination, not the place of insurance (我爸要去海南住).
 DESTINATION_BEFORE = re.compile(r"(去|到|迁到|迁往|搬到|搬去|住在|跟.{0,3}住|回)$")
 INSURED_AFTER = re.compile(r"^(市|县|区)?(的)?(职工|居民)?(医保|参保|社保)")
-FULL_LIST_WORDS = ("全部材料", "完整", "全部", "所有材料", "详细")
-# "How do I get it done": answered with an overview (materials, where, how long), not the bare process steps.
-HOW_WORDS = ("怎么", "咋", "如何", "怎样", "怎么样", "要么子", "how to", "how do")
-# Item aliases that mostly describe the person asking (交的是居民医保 生孩子…): a weaker signal for the item.
-PERSON_LIKE_ALIASES = {"居民医保", "城乡居民医保", "城乡居民", "职工医保", "灵活就业", "居民", "职工", "新生儿", "学生",
-                       "大学生", "读书", "住院", "门诊"}
-
-
-# Situations a material's condition or a sub-item's name can name, and the words people use for them.
-SITUATIONS: dict[str, tuple[str, ...]] = {
-    "死亡": ("去世", "过世", "死亡", "死了", "身故", "走了", "去逝"),
-    "港澳台": ("香港", "澳门", "台湾", "港澳台"),
-    "外国": ("外籍", "外国", "老外", "回国"),
-    "委托": ("代办", "委托", "帮他", "帮她", "帮我爸", "帮我妈", "替", "代理"),
-    "出国": ("出国", "定居国外", "移民"),
-    "失业": ("失业",),
-    "灵活就业": ("灵活就业", "个体", "自由职业"),
-    "急诊": ("急诊", "抢救", "急性"),
-    "线上": ("网上", "线上", "手机", "app"),
-    "现场": ("现场", "窗口", "大厅"),
-    "增加": ("参加", "加入", "新增", "开始交", "入职"),
-    "减少": ("停保", "暂停", "终止", "退保", "不交了", "离职", "不想交"),
-}
 
 
 def situations_in(words: str) -> set[str]:
     """The situations (死亡, 港澳台 …) a message describes in its own words (去世, 香港 …)."""
     lowered = words.lower()
-    return {key for key, synonyms in SITUATIONS.items() if any(w in lowered for w in synonyms)}
+    return {key for key, synonyms in WORDS.material_situations.items() if any(w in lowered for w in synonyms)}
 
 
 NEGATION = re.compile(r"(没有|不是|没|不|非|无)$")
@@ -98,26 +58,50 @@ class Request:
     wants_full_list: bool = False
 
 
-def aspects_in(text: str, intent: str) -> list[str]:
-    """The aspects a message asks: the intent's, then every other one its words name, in the order asked.
+def _aspect_spans(lowered: str) -> list[tuple[int, int, str, str]]:
+    """(start, end, aspect, word) of every aspect word in a text, in order; a word inside a longer one that
+    overlaps it does not count (能领 in 能领多少 → amount only)."""
+    spans = [(start, start + len(word), aspect, word) for aspect, words in ASPECT_WORDS.items() for word in words
+             for start in _occurrences(lowered, word)]
+    spans.sort(key=lambda span: (span[0] - span[1], span[0]))
+    kept: list[tuple[int, int, str, str]] = []
+    for span in spans:
+        if not any(span[0] < other[1] and other[0] < span[1] for other in kept):
+            kept.append(span)
+    return sorted(kept)
 
-    A bare "how do I …" (怎么办, 咋弄) asks for the overview; the process steps only when 流程/步骤 are named.
-    """
+
+def _occurrences(text: str, word: str) -> list[int]:
+    starts, start = [], text.find(word)
+    while start != -1:
+        starts.append(start)
+        start = text.find(word, start + 1)
+    return starts
+
+
+def aspects_in(text: str, intent: str) -> list[str]:
+    """The aspects a message asks, in the order its words name them; the intent's aspect only when no word names
+    one. A bare "how do I …" (怎么办, 咋弄) asks for the overview; 能不能 beside another aspect asks about that one;
+    an office comes with its phone."""
     lowered = normalize(text).lower()
-    found = sorted(((min((lowered.find(w) for w in words if w in lowered)), aspect)
-                    for aspect, words in ASPECT_WORDS.items() if any(w in lowered for w in words)))
-    aspects = [aspect for _, aspect in found]
+    spans = _aspect_spans(lowered)
+    aspects = list(dict.fromkeys(aspect for _, _, aspect, _ in spans))
     if "supervision" in aspects and "phone" in aspects and "咨询" not in lowered:
         aspects.remove("phone")
+    if "eligibility" in aspects and len(aspects) > 1 and \
+            all(word in WORDS.weak_eligibility for _, _, aspect, word in spans if aspect == "eligibility"):
+        aspects.remove("eligibility")
     primary = INTENT_ASPECTS.get(intent)
-    if primary == "process" and "process" not in aspects:
-        primary = "overview"
-    if primary and primary in aspects:
-        aspects.remove(primary)
-    aspects = ([primary] if primary else []) + aspects
-    if any(word in lowered for word in HOW_WORDS) and "overview" not in aspects and \
-            not set(aspects) & {"materials", "process", "online", "form", "amount"}:
+    asks_how = any(word in lowered for word in WORDS.how)
+    if not aspects and primary and not (asks_how and primary in ("process", "amount")):
+        aspects = [primary]
+    elif primary in aspects:
+        aspects = [primary] + [aspect for aspect in aspects if aspect != primary]
+    if asks_how and "overview" not in aspects and \
+            not set(aspects) & {"materials", "process", "online", "form", "amount", "time_limit", "eligibility"}:
         aspects.append("overview")
+    if "office" in aspects and not {"phone", "supervision"} & set(aspects):
+        aspects.append("phone")
     return aspects
 
 
@@ -226,7 +210,7 @@ def understand(kb: KnowledgeBase, latest_message: dict[str, Any]) -> Request:
         text=text, intent=intent, aspects=aspects_in(text, intent), items=items, item_words=item_words,
         region=region, ambiguous_regions=ambiguous, destination=destination,
         person_type=person_type_in(text, entities),
-        wants_full_list=any(word in text for word in FULL_LIST_WORDS))
+        wants_full_list=any(word in text for word in WORDS.full_list))
 
 
 DIGIT = re.compile(r"^\s*(\d{1,2})\s*[.、)）]?\s*$")

@@ -1,0 +1,28 @@
+"""The reviewed word lists of knowledge/data/words.yml: what a message asks (aspects) and who asks it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from knowledge.datafiles import DATA_DIR, load_yaml
+
+
+@dataclass(frozen=True)
+class Words:
+    aspects: dict[str, tuple[str, ...]]
+    weak_eligibility: frozenset[str]
+    how: tuple[str, ...]
+    full_list: tuple[str, ...]
+    persons: dict[str, tuple[str, ...]]
+    person_like_aliases: frozenset[str]
+    material_situations: dict[str, tuple[str, ...]]
+
+
+@lru_cache(maxsize=1)
+def words() -> Words:
+    data = load_yaml(DATA_DIR / "words.yml")
+    return Words(aspects={k: tuple(v) for k, v in data["aspects"].items()}, how=tuple(data["how"]),
+                 weak_eligibility=frozenset(data["weak_eligibility"]),
+                 full_list=tuple(data["full_list"]), persons={k: tuple(v) for k, v in data["persons"].items()},
+                 person_like_aliases=frozenset(data["person_like_aliases"]),
+                 material_situations={k: tuple(v) for k, v in data["material_situations"].items()})
