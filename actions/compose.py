@@ -30,6 +30,9 @@ STOP_BIGRAMS = {"请问", "怎么", "什么", "可以", "医保", "需要", "办
                 "多少", "哪里", "要什", "要带", "这个", "那个"}
 DEADLINE = re.compile(r"(\d+|[一二三四五六七八九十]+)个工作日内|日内|之日起")
 MATERIALS_SHOWN = 8
+# Words that make a sentence of an item a condition (前一年内没有…处罚, 满…年, 须…).
+CONDITION = re.compile(r"条件|承诺|符合|满足|不得|须|应当|应在|以上|以内|之内|不超过|累计|年限|周岁|孕周|周以上|方可|才能|仅限")
+CONDITIONS_SHOWN = 3
 # The item whose gaps and channels a hand-off cites when the conversation names no item.
 GENERAL_ITEM = "002036001001"
 STEP_CHARACTERS = 60
@@ -163,13 +166,25 @@ class Composer:
         who = entry.sections.get("服务对象")
         if who:
             lines.append(f"服务对象：{_shorten(who.text, 200)}")
+        lines += [f"条件：{_shorten(text, 150)}" for text in self.conditions(entry, words)]
         accepting = entry.sections.get("受理单位")
         if accepting:
             lines.append(f"受理单位：{_shorten(accepting.text, 100)}")
-        lines += [f"说明：{_shorten(n.text, 120)}" for n in entry.notes[:2]]
+        lines += [f"说明：{_shorten(n.text, 120)}" for n in entry.notes[:2] if not CONDITION.search(n.text)]
         lines += self.how_to_apply(entry)
         lines += self.materials(entry, person_type, False, words)
         return lines
+
+    @staticmethod
+    def conditions(entry: ItemGuide, words: str) -> list[str]:
+        """The conditions the item's own text sets (its notes, the notes and pledges of its forms, its sections
+        on conditions), those the question's words point to first; at most CONDITIONS_SHOWN."""
+        texts = [n.text for n in entry.notes] + [n.text for f in entry.forms for n in f.extra.get("notes", [])] + \
+            [s.text for name, s in entry.sections.items() if "条件" in name]
+        found = [text for text in _unique(texts) if CONDITION.search(text)]
+        wanted = _bigrams(normalize(words).lower()) - STOP_BIGRAMS
+        found.sort(key=lambda text: -len(wanted & _bigrams(normalize(text))))
+        return found[:CONDITIONS_SHOWN]
 
     def online(self, entry: ItemGuide) -> list[str]:
         channels = _unique([c.text for c in entry.online_channels])

@@ -10,8 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.compose import Composer, Reply, gap_reply_for_absent_item, handoff_text
 from actions.config import MAX_REPLY_BYTES, knowledge_base
 from actions.entries import choose_by_cues, choose_entries, entry_scores
-from actions.understanding import (PERSON_LIKE_ALIASES, Request, aspects_in, mentions, pick_option, read_facts,
-                                   understand)
+from actions.understanding import (PERSON_LIKE_ALIASES, WORDS, Request, aspects_in, content_bigrams, mentions,
+                                   person_fit, pick_option, read_facts, understand)
 from actions.verdict import verdict_text
 from knowledge.query import Guide, ItemGuide, KnowledgeBase, Region, Unanswered
 from knowledge.text import normalize
@@ -23,6 +23,10 @@ ITEM_BUTTONS = ["异地就医备案", "门诊慢特病认定", "生育津贴", "
 # The questions a dialog answers ("how do I", "which one", "can I", "what to bring"); a message whose words ask for
 # phones, addresses, time limits … is answered at once.
 TREE_ASPECTS = {"overview", "materials", "eligibility", "process", "amount"}
+# Ranking items by their own text (BM25 over bigrams): the least score that counts, and how near the first a
+# candidate must be for the assistant to ask rather than answer the first.
+RANK_MINIMUM = 6.0
+RANK_CLOSE = 0.7
 NOT_COVERED = ("您说的“{place}”不在我的资料范围内：我只有湖南省（衡阳、郴州、长沙的医保经办办事指南和湖南省2025年版事项清单）"
                "和湖北省的医保办事资料。医保业务一般向参保地的医保经办机构办理，请咨询参保地医保部门。")
 
@@ -122,8 +126,12 @@ class Dialogue:
             state.pending, state.options = None, []
             return [Reply(self._unanswered_text(topic))]
         replies = self._respond_for_item(picked_entry)
-        if topic is not None and replies and not replies[0].buttons:
-            replies[0] = Reply(f"{topic.statement}\n{replies[0].text}", replies[0].buttons)
+        other = next((word for word in WORDS.other_topics if word in request.text), None)
+        prefix = [topic.statement] if topic is not None else []
+        if other is not None:
+            prefix.append(f"“{other}”不属于医保经办事项，我答不了；下面回答您医保方面的问题。")
+        if prefix and replies and not replies[0].buttons:
+            replies[0] = Reply("\n".join(prefix + [replies[0].text]))
         return replies
 
     @staticmethod
@@ -161,15 +169,33 @@ class Dialogue:
         if not state.region.covered:
             state.pending, state.options = None, []
             return [Reply(NOT_COVERED.format(place=state.region.name))]
-        if state.item is None and set(state.aspects) <= {"phone", "supervision"}:
+        if state.item is None and state.aspects and set(state.aspects) <= {"phone", "supervision", "office"}:
             return [Reply(handoff_text(self.kb, state.region, None, MAX_REPLY_BYTES))]
         opened = self._open_tree(picked_entry)
         if opened is not None:
             return opened
         if state.item is None:
+            return self._rank_by_text(picked_entry)
+        return self._answer(picked_entry)
+
+    def _rank_by_text(self, picked_entry: str | None) -> list[Reply]:
+        """No item named: rank the region's items by their own text; answer a clear first, ask among close
+        ones by their names, and show the general menu only when nothing matches."""
+        state = self.state
+        ranked = self.kb.rank_items(content_bigrams(self.kb, state.question or self.request.text),
+                                    state.region.document)
+        for match in ranked:
+            match.score *= person_fit(match.name, state.person_type)
+        ranked = sorted((match for match in ranked if match.score >= RANK_MINIMUM), key=lambda m: -m.score)
+        if not ranked:
             state.pending, state.options = "item", []
             return [Reply(ITEM_QUESTION, ITEM_BUTTONS)]
-        return self._answer(picked_entry)
+        close = [match for match in ranked if match.score >= RANK_CLOSE * ranked[0].score]
+        if len(close) == 1:
+            state.item = close[0].code
+            return self._answer(picked_entry)
+        state.pending, state.options = "item", [match.code for match in close]
+        return [numbered("请问您要办理的是下面哪一项？", [self.kb.item_name(match.code) for match in close])]
 
     def _open_tree(self, picked_entry: str | None) -> list[Reply] | None:
         """An eligibility tree this question opens: its item named without a sub-item the words settle, a sub-item
@@ -238,6 +264,10 @@ class Dialogue:
             if index is not None:
                 state.region = choices[index]
                 request.region = None
+        if pending == "item" and options and not request.items:
+            index = pick_option(request.text, [self.kb.item_name(code) for code in options])
+            if index is not None:
+                state.item = options[index]
         if pending == "entry" and options and not [m for m in request.items if m.code not in options]:
             names = [self.kb.item_name(key) for key in options]
             index = pick_option(request.text, names)
@@ -261,6 +291,8 @@ class Dialogue:
             return [Reply(gap_reply_for_absent_item(guide, self.kb.item_name(state.item)))]
         words = f"{state.question or ''} {request.text}"
         entries = choose_entries(self.kb, guide, words, state.person_type)
+        if len(entries) > 1:
+            entries = self._clearly_ranked(guide, entries, words)
         if len(entries) > 1 and not self._same_answer(guide, entries):
             state.pending, state.options = "entry", [e.key for e in entries]
             question = f"“{self.kb.item_name(state.item)}”在{guide.document.citation}中分为以下几项，请问您要办理哪一项？"
@@ -270,6 +302,13 @@ class Dialogue:
         text = self.composer.render(guide, entries[0], state.aspects, state.person_type, request.wants_full_list,
                                     words)
         return [Reply(text)]
+
+    def _clearly_ranked(self, guide: Guide, entries: list[ItemGuide], words: str) -> list[ItemGuide]:
+        """The one entry whose own text the message matches clearly best (诊所 → 医疗机构申请定点), else all."""
+        scores = self.kb.rank_entries(content_bigrams(self.kb, words), guide.document.id, [e.key for e in entries])
+        ranked = sorted(entries, key=lambda e: -scores[e.key])
+        top, second = scores[ranked[0].key], scores[ranked[1].key]
+        return [ranked[0]] if top >= RANK_MINIMUM and second < RANK_CLOSE * top else entries
 
     def _same_answer(self, guide: Guide, entries: list[ItemGuide]) -> bool:
         """Several entries that would get the same answer need no question (e.g. 即时办结 for every 备案)."""

@@ -173,11 +173,16 @@ def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]],
             continue
         if value in kb.catalogue or kb.has_item_key(value):
             matches.setdefault(value, ItemMatch(value, kb.item_name(value), "sub", word, float(len(word))))
-        elif not matches or all(m.matched in word and len(m.matched) < len(word) for m in matches.values()):
+        elif len(word) >= 3 and (not matches or all(m.matched in word and len(m.matched) < len(word)
+                                                    for m in matches.values())):
             # A word DIET found that no name matches, typos included (门诊慢特兵): search the names.
             for match in kb.search(word, limit=1, names_only=True):
-                match.score = len(word) * 0.9
-                matches[match.code] = match
+                if _resembles(word, match.name):
+                    match.score = len(word) * 0.9
+                    matches[match.code] = match
+    person = person_type_in(text, entities)
+    for match in matches.values():
+        match.score *= person_fit(match.name, person)
     ordered = sorted(matches.values(), key=lambda m: (-m.score, m.code))
     mains = [m for m in ordered if m.code.endswith("Y")]
     # A 主项 name that spans its sub-items' names (门诊慢特病和特药认定) names the 主项; else the sub-item wins.
@@ -192,11 +197,43 @@ def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]],
     return ordered, typed
 
 
+TYPO_RESEMBLANCE = 0.6  # share of a typed word's character pairs that the name it may misspell must contain
+
+
+def person_fit(name: str, person_type: str | None) -> float:
+    """How well an item's name fits the person asking: 职工参保信息变更登记 for a 职工 over its 城乡居民 twin."""
+    if person_type not in PERSON_WORDS:
+        return 1.0
+    if person_type in name:
+        return 1.25
+    return 0.8 if any(other in name for other in PERSON_WORDS if other != person_type) else 1.0
+
+
+def _resembles(word: str, name: str) -> bool:
+    """`word` could be a misspelling of `name` (门诊慢特兵 → 门诊慢特病), not merely share one pair (医保报销)."""
+    pairs = {word[i : i + 2] for i in range(len(word) - 1)}
+    return bool(pairs) and sum(pair in name for pair in pairs) >= TYPO_RESEMBLANCE * len(pairs)
+
+
 def _overlaps(text: str, longer: str, shorter: str) -> bool:
     """`longer` is the longer name and the two are typed over the same characters of `text`."""
     start, other = text.find(longer.lower()), text.find(shorter.lower())
     return len(longer) > len(shorter) and start != -1 and other != -1 and \
         other < start + len(longer) and start < other + len(shorter)
+
+
+def content_bigrams(kb: KnowledgeBase, text: str) -> list[str]:
+    """The character pairs of a message that can say which item it is about: without the places, the aspect
+    and "how" words and the filler (医保, 请问 …) that every question shares."""
+    typed = normalize(text).lower()
+    blanks = [(r.start, r.start + len(r.typed)) for r in kb.find_regions(text)]
+    blanks += [(start, end) for start, end, _, _ in _aspect_spans(typed)]
+    blanks += [(start, start + len(word)) for word in WORDS.how + WORDS.filler for start in _occurrences(typed, word)]
+    kept = list(typed)
+    for start, end in blanks:
+        kept[start:end] = [" "] * (end - start)
+    content = re.sub(r"[^\w]|[a-z0-9_]", " ", "".join(kept))
+    return [segment[i : i + 2] for segment in content.split() for i in range(len(segment) - 1)]
 
 
 def understand(kb: KnowledgeBase, latest_message: dict[str, Any]) -> Request:

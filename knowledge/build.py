@@ -179,25 +179,38 @@ def _insert_regions(db: sqlite_utils.Database) -> None:
     db["region_names"].create_index(["normalized"])
 
 
+ABOUT_SECTIONS = ("服务对象", "事项名称", "申请条件", "办理条件")
+
+
 def _insert_search_index(db: sqlite_utils.Database, tables: dict[str, list[dict[str, Any]]]) -> None:
-    """One FTS5 row per item: its name, the catalogue names and aliases of its code, and its materials."""
+    """One FTS5 row per item (character bigrams): its name, the catalogue names and aliases of its code, the
+    situations that describe it, what it says of whom it serves (服务对象, conditions, notes), and its materials."""
     aliases: dict[str, list[str]] = {}
     for row in db["aliases"].rows:
         aliases.setdefault(row["code"], []).append(row["alias"])
+    situations: dict[str, list[str]] = {}
+    for row in db["situations"].rows:
+        situations.setdefault(row["code"], []).append(row["pattern"].replace("+", " "))
     catalogue = {row["code"]: row for row in db["catalogue"].rows}
-    materials: dict[str, list[str]] = {}
+    texts: dict[str, dict[str, list[str]]] = {"materials": {}, "about": {}}
     for row in tables["materials"]:
-        materials.setdefault(row["item_id"], []).append(row["text"])
+        texts["materials"].setdefault(row["item_id"], []).append(row["text"])
+    for row in tables["notes"] + [s for s in tables["sections"] if s["name"] in ABOUT_SECTIONS]:
+        texts["about"].setdefault(row["item_id"], []).append(row["text"])
     rows = []
     for item in db["items"].rows:
         code_aliases = aliases.get(item["code"], []) + aliases.get(item["parent_code"], [])
         if item["code"] in catalogue:
             code_aliases += [catalogue[item["code"]]["name"]]
+        own = item["local_code"] or item["code"]
         rows.append({"item_id": item["id"], "name": bigrams(item["name"]),
                      "aliases": bigrams(" ".join(code_aliases)),
-                     "materials": bigrams(" ".join(materials.get(item["id"], [])))})
+                     "situations": bigrams(" ".join(situations.get(own, []))),
+                     "about": bigrams(" ".join(texts["about"].get(item["id"], []))),
+                     "materials": bigrams(" ".join(texts["materials"].get(item["id"], [])))})
     db["search"].insert_all(rows, pk="item_id")
-    db["search"].enable_fts(["name", "aliases", "materials"], fts_version="FTS5", tokenize="unicode61")
+    db["search"].enable_fts(["name", "aliases", "situations", "about", "materials"], fts_version="FTS5",
+                            tokenize="unicode61")
 
 
 def _item_keys(codes: set[str]) -> set[str]:
@@ -274,9 +287,9 @@ def build(path: Path = DB_PATH) -> Path:
     tables = _insert_documents(db)
     _insert_catalogue(db, catalogue)
     _insert_regions(db)
+    _insert_matching_aids(db)
     _insert_search_index(db, tables)
     _insert_conflicts_and_gaps(db, conflicts, gaps)
-    _insert_matching_aids(db)
     db["eligibility_trees"].insert_all(({"id": tree["id"], "spec": json.dumps(tree, ensure_ascii=False)}
                                         for tree in trees), pk="id")
     _create_indexes(db)

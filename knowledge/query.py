@@ -284,7 +284,7 @@ class KnowledgeBase:
         if names_only:
             query = f"{{name aliases}} : ({query})"
         rows = self._rows(
-            "select items.code, items.parent_code, bm25(search_fts, 3.0, 2.0, 1.0) as rank "
+            "select items.code, items.parent_code, bm25(search_fts, 3.0, 2.0, 1.0, 1.0, 1.0) as rank "
             "from search_fts join search on search.rowid = search_fts.rowid "
             "join items on items.id = search.item_id where search_fts match ? order by rank limit 50", query)
         best: dict[str, ItemMatch] = {}
@@ -294,6 +294,35 @@ class KnowledgeBase:
                 entry = self.catalogue[code]
                 best[code] = ItemMatch(code, entry["name"], entry["level"], text, -row["rank"])
         return list(best.values())[:limit]
+
+    def _ranked_rows(self, grams: list[str], document: str | None) -> list[sqlite3.Row]:
+        """FTS5 BM25 over names, aliases, situations, whom the item serves and materials, best first."""
+        grams = sorted(gram for gram in set(grams) if gram.isprintable() and len(gram) == 2)
+        if not grams:
+            return []
+        query = " OR ".join('"' + gram.replace('"', '""') + '"' for gram in grams)
+        return self._rows(
+            "select items.key, items.code, items.local_code, "
+            "-bm25(search_fts, 3.0, 2.0, 3.0, 1.0, 0.3) as score from search_fts "
+            "join search on search.rowid = search_fts.rowid join items on items.id = search.item_id "
+            "where search_fts match ? and (? is null or items.document = ?) order by score desc limit 60",
+            query, document, document)
+
+    def rank_items(self, grams: list[str], document: str | None = None, limit: int = 4) -> list[ItemMatch]:
+        """Items of a document (any, if None) whose own text best matches a message's content bigrams, best
+        first, one per item code (or local key)."""
+        best: dict[str, ItemMatch] = {}
+        for row in self._ranked_rows(grams, document):
+            value = row["local_code"] or row["code"] or row["key"]
+            if value not in best:
+                level = self.catalogue[value]["level"] if value in self.catalogue else "local"
+                best[value] = ItemMatch(value, self.item_name(value), level, " ".join(grams), row["score"])
+        return list(best.values())[:limit]
+
+    def rank_entries(self, grams: list[str], document: str, keys: list[str]) -> dict[str, float]:
+        """The text-match score of each of a document's item keys (0 where nothing matches)."""
+        scores = {row["key"]: row["score"] for row in self._ranked_rows(grams, document)}
+        return {key: scores.get(key, 0.0) for key in keys}
 
     # Guides --------------------------------------------------------------------------------------------
 

@@ -39,6 +39,7 @@ def _region(region_id: str, entry: dict[str, Any], level: str, province: str, ci
 def load_regions() -> list[Region]:
     data = load_yaml(DATA_DIR / "regions.yml")
     regions: list[Region] = []
+    no_short: set[str] = set()
     for province in data["provinces"]:
         pname = province["name"]
         regions.append(_region(pname, province, "province", pname, None, province["document"], None))
@@ -50,12 +51,17 @@ def load_regions() -> list[Region]:
             for county in city.get("counties", []):
                 regions.append(_region(f"{city_id}/{county['name']}", county, "county", pname, city["name"],
                                        city["document"], county["name"]))
+                if county.get("no_short"):
+                    no_short.add(regions[-1].id)
     for province in data["other_provinces"]:
         pname = province["name"]
         regions.append(_region(pname, province, "province", pname, None, None, None))
         for city in province["cities"]:
             regions.append(_region(f"{pname}/{city}", {"name": city}, "city", pname, city, None, None))
     _add_short_forms(regions)
+    for region in regions:
+        if region.id in no_short:
+            region.names.discard(_short_form(region.name))
     return regions
 
 

@@ -66,12 +66,12 @@ def load_source(file_name: str) -> SourceText:
     return SourceText(SOURCES_DIR / file_name)
 
 
-PATTERN_SPAN = 14  # characters: the parts of an "A+B" pattern must stand within this span of the message
+PATTERN_SPAN = 14  # characters: each part of an "A+B" pattern stands within this many after the part before it
 _NEGATED = re.compile(r"(没有|不是|没|不|非|无|别)$")
 
 
 def pattern_match(text: str, pattern: str) -> int:
-    """How many characters of `text` an "A+B" pattern (parts in order, within PATTERN_SPAN) covers; 0 if it does
+    """How many characters of `text` an "A+B" pattern (parts in order, each near the last) covers; 0 if it does
     not match, or if its first part is negated (没有上环)."""
     parts = [part.lower() for part in pattern.split("+")]
     start = text.find(parts[0])
@@ -79,7 +79,7 @@ def pattern_match(text: str, pattern: str) -> int:
         if not _NEGATED.search(text[max(0, start - 2) : start]):
             position, matched = start + len(parts[0]), True
             for part in parts[1:]:
-                found = text.find(part, position, start + PATTERN_SPAN + len(part))
+                found = text.find(part, position, position + PATTERN_SPAN + len(part))
                 if found == -1:
                     matched = False
                     break

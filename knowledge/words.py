@@ -13,6 +13,8 @@ class Words:
     weak_eligibility: frozenset[str]
     how: tuple[str, ...]
     full_list: tuple[str, ...]
+    other_topics: tuple[str, ...]
+    filler: tuple[str, ...]
     persons: dict[str, tuple[str, ...]]
     person_like_aliases: frozenset[str]
     material_situations: dict[str, tuple[str, ...]]
@@ -23,6 +25,7 @@ def words() -> Words:
     data = load_yaml(DATA_DIR / "words.yml")
     return Words(aspects={k: tuple(v) for k, v in data["aspects"].items()}, how=tuple(data["how"]),
                  weak_eligibility=frozenset(data["weak_eligibility"]),
-                 full_list=tuple(data["full_list"]), persons={k: tuple(v) for k, v in data["persons"].items()},
+                 full_list=tuple(data["full_list"]), other_topics=tuple(data["other_topics"]),
+                 filler=tuple(data["filler"]), persons={k: tuple(v) for k, v in data["persons"].items()},
                  person_like_aliases=frozenset(data["person_like_aliases"]),
                  material_situations={k: tuple(v) for k, v in data["material_situations"].items()})

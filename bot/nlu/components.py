@@ -1,4 +1,5 @@
-"""Rasa graph components: text normalisation before tokenising, and a gazetteer of knowledge-base names."""
+"""Rasa graph components: text normalisation before tokenising, a gazetteer of knowledge-base names, and the
+guard that keeps questions out of small talk."""
 from __future__ import annotations
 
 import json
@@ -10,13 +11,14 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from spacy.matcher import PhraseMatcher
 
 from bot.nlu import rasa_speedups  # noqa: F401  (applies on import: per-message work Rasa repeats, see there)
 from bot.nlu.normalization import normalize_text
+from knowledge.words import words
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
@@ -115,4 +117,30 @@ class KnowledgeGazetteer(GraphComponent, EntityExtractorMixin):
                      if not any(entity["start"] < other["end"] and other["start"] < entity["end"]
                                 and other["entity"] == entity["entity"] for other in existing)]
             message.set(ENTITIES, existing + self.add_extractor_name(found), add_to_output=True)
+        return messages
+
+
+SMALL_TALK_INTENTS = ("greet", "goodbye", "thank", "bot_challenge")
+SMALL_TALK_CHARACTERS = 12  # a longer message is not small talk, whatever its first or last words
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class SmallTalkGuard(GraphComponent):
+    """A greeting, thanks or goodbye wrapped around a question (您好 我爸去世了… 谢谢) is no small talk: such a
+    message goes to the fallback action, which reads it for its question, instead of being answered 再见."""
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> SmallTalkGuard:
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        aspect_words = [word for aspect_words in words().aspects.values() for word in aspect_words]
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            text = "".join((message.get(TEXT) or "").split())
+            if intent.get("name") in SMALL_TALK_INTENTS and (
+                    len(text) > SMALL_TALK_CHARACTERS or any(word in text for word in aspect_words)):
+                message.set(INTENT, {"name": "nlu_fallback", "confidence": intent.get("confidence")},
+                            add_to_output=True)
         return messages
