@@ -121,6 +121,9 @@ class Dialogue:
         picked_entry = self._take_pending_answer()
         self._merge()
         topic = self.kb.unanswered(request.text)
+        answering = self._answering_item(topic) if topic is not None else None
+        if answering is not None:
+            state.item, state.question, topic = answering, request.text, None
         strong = [m.code for m in request.items if m.matched not in PERSON_LIKE_ALIASES]
         if topic is not None and (topic.refuse or not strong or all(self._near(code, topic) for code in strong)):
             state.pending, state.options = None, []
@@ -133,6 +136,13 @@ class Dialogue:
         if prefix and replies and not replies[0].buttons:
             replies[0] = Reply("\n".join(prefix + [replies[0].text]))
         return replies
+
+    def _answering_item(self, topic: Unanswered) -> str | None:
+        """The item of the user's document that answers a topic most documents do not (长沙's 账户信息查询)."""
+        region = self.request.region or self.state.region
+        if region is None or not region.covered or topic.refuse:
+            return None
+        return next((code for code in topic.answered_in if not self.kb.guide(code, region).absent), None)
 
     @staticmethod
     def _near(code: str, topic: Unanswered) -> bool:
@@ -171,31 +181,37 @@ class Dialogue:
             return [Reply(NOT_COVERED.format(place=state.region.name))]
         if state.item is None and state.aspects and set(state.aspects) <= {"phone", "supervision", "office"}:
             return [Reply(handoff_text(self.kb, state.region, None, MAX_REPLY_BYTES))]
+        candidates = self._ranked_by_text() if state.item is None else []
+        if len(candidates) == 1 and not self._tree_situation_named():
+            state.item, state.question = candidates[0], request.text
         opened = self._open_tree(picked_entry)
         if opened is not None:
             return opened
+        if state.item is None and len(candidates) == 1:
+            state.item, state.question = candidates[0], request.text
+        if state.item is None and candidates:
+            state.pending, state.options = "item", candidates
+            return [numbered("请问您要办理的是下面哪一项？", [self.kb.item_name(code) for code in candidates])]
         if state.item is None:
-            return self._rank_by_text(picked_entry)
+            state.pending, state.options = "item", []
+            return [Reply(ITEM_QUESTION, ITEM_BUTTONS)]
         return self._answer(picked_entry)
 
-    def _rank_by_text(self, picked_entry: str | None) -> list[Reply]:
-        """No item named: rank the region's items by their own text; answer a clear first, ask among close
-        ones by their names, and show the general menu only when nothing matches."""
+    def _ranked_by_text(self) -> list[str]:
+        """No item named: the region's items ranked by their own text; one code when the first is clear, the
+        close ones when it is not, none when nothing matches."""
         state = self.state
-        ranked = self.kb.rank_items(content_bigrams(self.kb, state.question or self.request.text),
-                                    state.region.document)
+        ranked = self.kb.rank_items(content_bigrams(self.kb, self.request.text), state.region.document)
         for match in ranked:
             match.score *= person_fit(match.name, state.person_type)
         ranked = sorted((match for match in ranked if match.score >= RANK_MINIMUM), key=lambda m: -m.score)
-        if not ranked:
-            state.pending, state.options = "item", []
-            return [Reply(ITEM_QUESTION, ITEM_BUTTONS)]
-        close = [match for match in ranked if match.score >= RANK_CLOSE * ranked[0].score]
-        if len(close) == 1:
-            state.item = close[0].code
-            return self._answer(picked_entry)
-        state.pending, state.options = "item", [match.code for match in close]
-        return [numbered("请问您要办理的是下面哪一项？", [self.kb.item_name(match.code) for match in close])]
+        return [match.code for match in ranked if match.score >= RANK_CLOSE * ranked[0].score]
+
+    def _tree_situation_named(self) -> bool:
+        """The message names the situation an eligibility dialog starts from in that dialog's own words."""
+        typed = normalize(self.request.text).lower()
+        return any(mentions(typed, word) for tree in self.kb.trees.values() for word in tree.start_words
+)
 
     def _open_tree(self, picked_entry: str | None) -> list[Reply] | None:
         """An eligibility tree this question opens: its item named without a sub-item the words settle, a sub-item
@@ -248,6 +264,8 @@ class Dialogue:
         guide = self.kb.guide(item, self.state.region)
         entries = choose_by_cues(self.kb, guide.entries, self._without_item_names(words)) if named else \
             choose_entries(self.kb, guide, words, self.state.person_type)
+        if len(entries) > 1 and not named:
+            entries = self._clearly_ranked(guide, entries, words)
         return len(entries) > 1 and not self._same_answer(guide, entries)
 
     def _take_pending_answer(self) -> str | None:
@@ -287,6 +305,10 @@ class Dialogue:
     def _answer(self, picked_entry: str | None) -> list[Reply]:
         state, request = self.state, self.request
         guide = self.kb.guide(picked_entry or state.item, state.region)
+        base = state.item.split("-")[0]
+        if guide.absent and not picked_entry and base != state.item and base in self.kb.catalogue:
+            state.item = base  # a 长沙 sub-item asked elsewhere: that region's national item
+            guide = self.kb.guide(base, state.region)
         if guide.absent:
             return [Reply(gap_reply_for_absent_item(guide, self.kb.item_name(state.item)))]
         words = f"{state.question or ''} {request.text}"

@@ -134,6 +134,8 @@ def regions_in(kb: KnowledgeBase, text: str) -> tuple[Region | None, list[Region
             continue
         insured.append(resolution)
     if not insured:
+        if destination is not None and destination.covered:  # 住在长沙 with no other place: that is the place
+            return destination, [], None
         return None, [], destination
     explicit = [r for r in insured if INSURED_AFTER.match(normalized[r.start + len(r.typed):])]
     candidates = explicit or insured

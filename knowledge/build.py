@@ -230,7 +230,8 @@ def _matching_aid_problems(codes: set[str]) -> list[Problem]:
                      if not all(p.split("+"))]
     for topic in load_yaml(DATA_DIR / "unanswered.yml")["topics"]:
         where = f"unanswered.yml:{topic['id']}"
-        problems += [Problem(where, f"unknown item {key}") for key in topic["nearest"] if key not in keys]
+        problems += [Problem(where, f"unknown item {key}") for key in topic["nearest"] + topic.get("answered_in", [])
+                     if key not in keys]
         problems += [Problem(where, f"empty part in {p!r}") for p in topic["patterns"] if not all(p.split("+"))]
     return problems
 
@@ -242,7 +243,8 @@ def _insert_matching_aids(db: sqlite_utils.Database) -> None:
                                  for pattern in patterns), columns={"pattern": str, "code": str})
     db["unanswered"].insert_all(({"id": t["id"], "refuse": bool(t.get("refuse")),
                                   "patterns": json.dumps(t["patterns"], ensure_ascii=False),
-                                  "statement": t["statement"], "nearest": json.dumps(t["nearest"])}
+                                  "statement": t["statement"], "nearest": json.dumps(t["nearest"]),
+                                  "answered_in": json.dumps(t.get("answered_in") or [])}
                                  for t in load_yaml(DATA_DIR / "unanswered.yml")["topics"]), pk="id")
 
 

@@ -87,6 +87,7 @@ class Unanswered:
     refuse: bool
     statement: str
     nearest: list[str]
+    answered_in: list[str]  # items of some documents that do answer it
     matched: str
 
 
@@ -272,7 +273,7 @@ class KnowledgeBase:
             hits = [pattern for pattern in patterns if pattern_match(haystack, pattern)]
             if hits:
                 return Unanswered(row["id"], bool(row["refuse"]), row["statement"], json.loads(row["nearest"]),
-                                  hits[0])
+                                  json.loads(row["answered_in"]), hits[0])
         return None
 
     def search(self, text: str, limit: int = 5, names_only: bool = False) -> list[ItemMatch]:
