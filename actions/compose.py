@@ -33,6 +33,7 @@ MATERIALS_SHOWN = 8
 # Words that make a sentence of an item a condition (前一年内没有…处罚, 满…年, 须…).
 CONDITION = re.compile(r"条件|承诺|符合|满足|不得|须|应当|应在|以上|以内|之内|不超过|累计|年限|周岁|孕周|周以上|方可|才能|仅限")
 CONDITIONS_SHOWN = 3
+WHERE_TO_GET = re.compile(r"下载|领取|索取|获取|http|www\.")
 # The item whose gaps and channels a hand-off cites when the conversation names no item.
 GENERAL_ITEM = "002036001001"
 STEP_CHARACTERS = 60
@@ -208,7 +209,22 @@ class Composer:
             if form.text not in named:
                 number = f"（{form.extra['number']}）" if form.extra.get("number") else ""
                 lines.append(f"- 《{form.text}》{number}")
-        return (["需要填写的表格："] + lines) if lines else ["该文件此项未列需要填写的表格。"]
+        if not lines:
+            return ["该文件此项未列需要填写的表格。"]
+        return ["需要填写的表格："] + lines + self.where_to_get_forms(entry)
+
+    @staticmethod
+    def where_to_get_forms(entry: ItemGuide) -> list[str]:
+        """Where the item's forms are to be had: the item's own words on downloading or collecting them, and the
+        forms whose template the document prints."""
+        texts = [n.text for n in entry.notes] + [n.text for f in entry.forms for n in f.extra.get("notes", [])] + \
+            [s.text for s in entry.sections.values()] + [c.text for c in entry.online_channels]
+        lines = [f"表格获取：{_shorten(text, 120)}" for text in _unique(texts) if WHERE_TO_GET.search(text)][:2]
+        printed = [f"《{form.text}》{('（' + form.extra['number'] + '）') if form.extra.get('number') else ''}"
+                   for form in entry.forms if form.extra.get("attached")]
+        if printed:
+            lines.append(f"表格样式附在{entry.document.citation}中：" + "、".join(printed[:3]))
+        return lines
 
     def legal_basis(self, entry: ItemGuide) -> list[str]:
         if entry.legal_basis:

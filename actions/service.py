@@ -181,6 +181,8 @@ class Dialogue:
             return [Reply(NOT_COVERED.format(place=state.region.name))]
         if state.item is None and state.aspects and set(state.aspects) <= {"phone", "supervision", "office"}:
             return [Reply(handoff_text(self.kb, state.region, None, MAX_REPLY_BYTES))]
+        if self._situation_of_another_dialog():
+            state.item = None
         candidates = self._ranked_by_text() if state.item is None else []
         if len(candidates) == 1 and not self._tree_situation_named():
             state.item, state.question = candidates[0], request.text
@@ -206,6 +208,16 @@ class Dialogue:
             match.score *= person_fit(match.name, state.person_type)
         ranked = sorted((match for match in ranked if match.score >= RANK_MINIMUM), key=lambda m: -m.score)
         return [match.code for match in ranked if match.score >= RANK_CLOSE * ranked[0].score]
+
+    def _situation_of_another_dialog(self) -> bool:
+        """This message's item comes only from a described situation (住院 … 报销) while it names the situation of a
+        dialog about another item (低保户): the dialog's situation says more about the person, so it leads."""
+        items = self.request.items
+        if not items or items[0].kind != "situation" or items[0].code != self.state.item:
+            return False
+        typed = normalize(self.request.text).lower()
+        return any(tree.item is not None and tree.item[:9] != items[0].code[:9] and
+                   any(mentions(typed, word) for word in tree.start_words) for tree in self.kb.trees.values())
 
     def _tree_situation_named(self) -> bool:
         """The message names the situation an eligibility dialog starts from in that dialog's own words."""

@@ -98,7 +98,7 @@ def aspects_in(text: str, intent: str) -> list[str]:
     elif primary in aspects:
         aspects = [primary] + [aspect for aspect in aspects if aspect != primary]
     if asks_how and "overview" not in aspects and \
-            not set(aspects) & {"materials", "process", "online", "form", "amount", "time_limit", "eligibility"}:
+            not set(aspects) & {"materials", "process", "online", "form", "amount"}:
         aspects.append("overview")
     if "office" in aspects and not {"phone", "supervision"} & set(aspects):
         aspects.append("phone")
@@ -133,9 +133,9 @@ def regions_in(kb: KnowledgeBase, text: str) -> tuple[Region | None, list[Region
             destination = destination or resolution.region
             continue
         insured.append(resolution)
+    if destination is not None and destination.covered and not any(r.region and r.region.covered for r in insured):
+        return destination, [], None  # 住在长沙, 回邵阳工作: the only place the documents cover is the one asked about
     if not insured:
-        if destination is not None and destination.covered:  # 住在长沙 with no other place: that is the place
-            return destination, [], None
         return None, [], destination
     explicit = [r for r in insured if INSURED_AFTER.match(normalized[r.start + len(r.typed):])]
     candidates = explicit or insured

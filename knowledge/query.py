@@ -78,6 +78,7 @@ class ItemMatch:
     level: str  # main | sub
     matched: str  # the alias or words that matched
     score: float
+    kind: str = "name"  # name (a name or alias), situation (a described situation), text (ranked by its text)
 
 
 @dataclass
@@ -258,7 +259,8 @@ class KnowledgeBase:
             covered = pattern_match(haystack, pattern)
             if covered and (code not in best or covered > best[code].score):
                 level = self.catalogue[code]["level"] if code in self.catalogue else "local"
-                best[code] = ItemMatch(code, self.item_name(code), level, pattern.replace("+", ""), float(covered))
+                best[code] = ItemMatch(code, self.item_name(code), level, pattern.replace("+", ""), float(covered),
+                                       "situation")
         return sorted(best.values(), key=lambda m: (-m.score, m.code))
 
     @cached_property
@@ -317,7 +319,7 @@ class KnowledgeBase:
             value = row["local_code"] or row["code"] or row["key"]
             if value not in best:
                 level = self.catalogue[value]["level"] if value in self.catalogue else "local"
-                best[value] = ItemMatch(value, self.item_name(value), level, " ".join(grams), row["score"])
+                best[value] = ItemMatch(value, self.item_name(value), level, " ".join(grams), row["score"], "text")
         return list(best.values())[:limit]
 
     def rank_entries(self, grams: list[str], document: str, keys: list[str]) -> dict[str, float]:
