@@ -210,13 +210,13 @@ class Dialogue:
         return [match.code for match in ranked if match.score >= RANK_CLOSE * ranked[0].score]
 
     def _situation_of_another_dialog(self) -> bool:
-        """This message's item comes only from a described situation (住院 … 报销) while it names the situation of a
-        dialog about another item (低保户): the dialog's situation says more about the person, so it leads."""
+        """This message's item comes only from a described situation (住院 … 报销) while it names the person's
+        status that a dialog about another item starts from (低保户): the status decides, so the dialog leads."""
         items = self.request.items
         if not items or items[0].kind != "situation" or items[0].code != self.state.item:
             return False
         typed = normalize(self.request.text).lower()
-        return any(tree.item is not None and tree.item[:9] != items[0].code[:9] and
+        return any(tree.status and tree.item is not None and tree.item[:9] != items[0].code[:9] and
                    any(mentions(typed, word) for word in tree.start_words) for tree in self.kb.trees.values())
 
     def _tree_situation_named(self) -> bool:

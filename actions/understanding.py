@@ -21,6 +21,7 @@ PERSON_LIKE_ALIASES = WORDS.person_like_aliases
 # Words before a place that make it a destination, not the place of insurance (我爸要去海南住).
 DESTINATION_BEFORE = re.compile(r"(去|到|迁到|迁往|搬到|搬去|住在|跟.{0,3}住|回)$")
 INSURED_AFTER = re.compile(r"^(市|县|区)?(的)?(职工|居民)?(医保|参保|社保)")
+ORIGIN_AFTER = re.compile(r"^(市|县|区)?(人(?!社)|老家|籍)")
 
 
 def situations_in(words: str) -> set[str]:
@@ -31,6 +32,7 @@ def situations_in(words: str) -> set[str]:
 
 NEGATION = re.compile(r"(没有|不是|没|不|非|无)$")
 SITUATION_WEIGHT = 2  # a situation pattern's covered characters count twice an alias's
+NAME_WEIGHT = 3  # an item's own name (参保凭证) counts three times its length: it names the item outright
 
 
 def mentions(text: str, word: str) -> bool:
@@ -137,6 +139,8 @@ def regions_in(kb: KnowledgeBase, text: str) -> tuple[Region | None, list[Region
         return destination, [], None  # 住在长沙, 回邵阳工作: the only place the documents cover is the one asked about
     if not insured:
         return None, [], destination
+    residents = [r for r in insured if not ORIGIN_AFTER.match(normalized[r.start + len(r.typed):])]
+    insured = residents or insured  # 我们是邵阳人 在长沙…: the place of origin is not the place asked about
     explicit = [r for r in insured if INSURED_AFTER.match(normalized[r.start + len(r.typed):])]
     candidates = explicit or insured
     resolved = [r for r in candidates if r.region]
@@ -162,6 +166,8 @@ def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]],
             continue
         if match.matched in PERSON_LIKE_ALIASES:
             match.score /= 4
+        elif kb.is_item_name(match.matched):
+            match.score *= NAME_WEIGHT
         matches.setdefault(match.code, match)
     for match in kb.find_situations(text):  # a described situation is more specific than a generic alias
         match.score = SITUATION_WEIGHT * match.score + 1
@@ -238,8 +244,15 @@ def content_bigrams(kb: KnowledgeBase, text: str) -> list[str]:
     return [segment[i : i + 2] for segment in content.split() for i in range(len(segment) - 1)]
 
 
+def plain(text: str) -> str:
+    """The message in plain words: dialect and common misspellings replaced (堂客 → 老婆, 保销 → 报销)."""
+    for word, meaning in sorted(WORDS.plain_words.items(), key=lambda pair: -len(pair[0])):
+        text = text.replace(word, meaning)
+    return text
+
+
 def understand(kb: KnowledgeBase, latest_message: dict[str, Any]) -> Request:
-    text = latest_message.get("text") or ""
+    text = plain(latest_message.get("text") or "")
     intent = (latest_message.get("intent") or {}).get("name") or ""
     entities = latest_message.get("entities") or []
     region, ambiguous, destination = regions_in(kb, text)

@@ -228,6 +228,15 @@ class KnowledgeBase:
         return dict(sorted(aliases.items(), key=lambda pair: -len(pair[0])))
 
     @cached_property
+    def _names(self) -> set[str]:
+        return {normalize(row["alias"]).lower() for row in self._rows(
+            "select alias from aliases where kind in ('name', 'document')")}
+
+    def is_item_name(self, text: str) -> bool:
+        """`text` is an item's own name in the catalogue or a document (not an alias people use)."""
+        return normalize(text).lower() in self._names
+
+    @cached_property
     def catalogue(self) -> dict[str, sqlite3.Row]:
         return {row["code"]: row for row in self._rows("select * from catalogue")}
 

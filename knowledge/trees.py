@@ -74,6 +74,7 @@ class Tree:
     start_words: tuple[str, ...]
     questions: tuple[Question, ...]
     leaves: tuple[Leaf, ...]
+    status: bool = False  # the start words are the person's status (低保): they lead over a situation's item
 
     def question(self, slot: str) -> Question:
         return next(question for question in self.questions if question.slot == slot)
@@ -102,7 +103,8 @@ def parse_tree(data: dict[str, Any]) -> Tree:
              tuple(Rule(r["say"], r["quote"], r["document"], tuple(r["lines"])) for r in leaf.get("rules") or ()),
              leaf.get("name"), dict(leaf.get("item_in") or {}), dict(leaf.get("verdict_in") or {}))
         for leaf in data["leaves"])
-    return Tree(data["id"], data["name"], data.get("item"), tuple(data.get("start_words") or ()), questions, leaves)
+    return Tree(data["id"], data["name"], data.get("item"), tuple(data.get("start_words") or ()), questions, leaves,
+                bool(data.get("status")))
 
 
 def tree_problems(tree: Tree, codes: set[str]) -> list[str]:

@@ -15,6 +15,7 @@ class Words:
     full_list: tuple[str, ...]
     other_topics: tuple[str, ...]
     filler: tuple[str, ...]
+    plain_words: dict[str, str]
     persons: dict[str, tuple[str, ...]]
     person_like_aliases: frozenset[str]
     material_situations: dict[str, tuple[str, ...]]
@@ -26,6 +27,6 @@ def words() -> Words:
     return Words(aspects={k: tuple(v) for k, v in data["aspects"].items()}, how=tuple(data["how"]),
                  weak_eligibility=frozenset(data["weak_eligibility"]),
                  full_list=tuple(data["full_list"]), other_topics=tuple(data["other_topics"]),
-                 filler=tuple(data["filler"]), persons={k: tuple(v) for k, v in data["persons"].items()},
+                 filler=tuple(data["filler"]), plain_words=dict(data["plain_words"]), persons={k: tuple(v) for k, v in data["persons"].items()},
                  person_like_aliases=frozenset(data["person_like_aliases"]),
                  material_situations={k: tuple(v) for k, v in data["material_situations"].items()})
