@@ -261,6 +261,22 @@ class Composer:
         text = fit([header] + body + related + general + notes, self.limit - utf8_len(footer) - 1)
         return f"{text}\n{footer}"
 
+    def render_several(self, guide: Guide, entries: list[ItemGuide], name: str, aspects: list[str],
+                       person_type: str | None, words: str) -> str:
+        """One answer for several entries the message may mean: what they share once, then what each says
+        differently under its own name (no question when the whole answer fits)."""
+        unlimited = Composer(self.kb, 1 << 20)
+        rendered = [unlimited.render(guide, entry, aspects, person_type, False, words).split("\n") for entry in entries]
+        bodies = [lines[1:-1] for lines in rendered]
+        common = [line for line in bodies[0] if all(line in body for body in bodies[1:])]
+        region = guide.region.label if guide.region else guide.document.region
+        lines = [f"【{name}｜{region}】", f"{guide.document.citation}中分为{len(entries)}项，分别说明："] + common
+        for entry, body in zip(entries, bodies):
+            lines.append(f"〔{entry.name}〕")
+            lines += [line for line in body if line not in common] or ["同上。"]
+        footer = next(line for line in reversed(rendered[0]) if line.startswith("来源："))
+        return f"{fit(lines, self.limit - utf8_len(footer) - 1)}\n{footer}"
+
     def related_notes(self, entry: ItemGuide, words: str, already: list[str]) -> list[str]:
         """Notes of the item or its forms that the question's own words point to (payment period, waiting
         period, students …), at most two, not already in the answer."""

@@ -26,6 +26,8 @@ TREE_ASPECTS = {"overview", "materials", "eligibility", "process", "amount"}
 # Ranking items by their own text (BM25 over bigrams): the least score that counts, and how near the first a
 # candidate must be for the assistant to ask rather than answer the first.
 RANK_MINIMUM = 6.0
+# Up to this many entries of an item the message may mean are answered side by side instead of asked about.
+ENTRIES_ANSWERED_TOGETHER = 2
 RANK_CLOSE = 0.7
 NOT_COVERED = ("您说的“{place}”不在我的资料范围内：我只有湖南省（衡阳、郴州、长沙的医保经办办事指南和湖南省2025年版事项清单）"
                "和湖北省的医保办事资料。医保业务一般向参保地的医保经办机构办理，请咨询参保地医保部门。")
@@ -327,6 +329,9 @@ class Dialogue:
         entries = choose_entries(self.kb, guide, words, state.person_type)
         if len(entries) > 1:
             entries = self._clearly_ranked(guide, entries, words)
+        if 1 < len(entries) <= ENTRIES_ANSWERED_TOGETHER and not self._same_answer(guide, entries):
+            return [Reply(self.composer.render_several(guide, entries, self.kb.item_name(state.item), state.aspects,
+                                                       state.person_type, words))]
         if len(entries) > 1 and not self._same_answer(guide, entries):
             state.pending, state.options = "entry", [e.key for e in entries]
             question = f"“{self.kb.item_name(state.item)}”在{guide.document.citation}中分为以下几项，请问您要办理哪一项？"
