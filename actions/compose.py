@@ -117,8 +117,10 @@ class Composer:
 
     def office(self, entry: ItemGuide, region: Region) -> list[str]:
         lines = []
-        for office in entry.offices:
+        for office in entry.offices or self._city_offices(entry, region):
             lines.append(f"办理地点（{office.extra['unit']}）：{office.text}")
+        if not entry.offices and lines:
+            lines.append(f"（{entry.document.citation}此项未列{region.name}的办理地点，以上为市本级）")
         channel = entry.sections.get("办理渠道")
         if channel and (not entry.offices or "线上" in channel.text or "网上" in channel.text):
             lines.append(f"办理渠道：{_shorten(channel.text, 160)}")
@@ -130,6 +132,14 @@ class Composer:
         if entry.offices and region.level == "city" and entry.document.id in ("hengyang", "changsha"):
             lines.append("（以上为市本级；各区县的地址可告诉我区县名查询）")
         return lines
+
+    def _city_offices(self, entry: ItemGuide, region: Region) -> list[Fact]:
+        """The city's own office for an item whose county office the document does not list."""
+        if region.level != "county":
+            return []
+        city = self.kb.region(region.id.rsplit("/", 1)[0])
+        guide = self.kb.guide(entry.local_code or entry.code or entry.key, city)
+        return [office for e in guide.entries if e.key == entry.key for office in e.offices]
 
     def phones(self, entry: ItemGuide, kinds: tuple[str, ...]) -> list[str]:
         return [_phone_line(p) for p in entry.phones if p.extra["kind"] in kinds]
