@@ -102,7 +102,9 @@ class Dialogue:
         """Take what this message says over what the conversation knew."""
         state, request = self.state, self.request
         strong = [m for m in request.items if m.matched not in PERSON_LIKE_ALIASES]
-        if strong or (request.items and state.item is None):
+        if self._situation_of_another_dialog():
+            state.item, state.question = None, request.text
+        elif strong or (request.items and state.item is None):
             new_item = (strong or request.items)[0].code
             if new_item != state.item:
                 state.question = request.text
@@ -183,8 +185,6 @@ class Dialogue:
             return [Reply(NOT_COVERED.format(place=state.region.name))]
         if state.item is None and state.aspects and set(state.aspects) <= {"phone", "supervision", "office"}:
             return [Reply(handoff_text(self.kb, state.region, None, MAX_REPLY_BYTES))]
-        if self._situation_of_another_dialog():
-            state.item = None
         candidates = self._ranked_by_text() if state.item is None else []
         if len(candidates) == 1 and not self._tree_situation_named():
             state.item, state.question = candidates[0], request.text
@@ -215,7 +215,7 @@ class Dialogue:
         """This message's item comes only from a described situation (住院 … 报销) while it names the person's
         status that a dialog about another item starts from (低保户): the status decides, so the dialog leads."""
         items = self.request.items
-        if not items or items[0].kind != "situation" or items[0].code != self.state.item:
+        if not items or items[0].kind != "situation":
             return False
         typed = normalize(self.request.text).lower()
         return any(tree.status and tree.item is not None and tree.item[:9] != items[0].code[:9] and
