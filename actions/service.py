@@ -10,8 +10,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.compose import Composer, Reply, gap_reply_for_absent_item, handoff_text
 from actions.config import MAX_REPLY_BYTES, knowledge_base
 from actions.entries import choose_by_cues, choose_entries, entry_scores
-from actions.understanding import (PERSON_LIKE_ALIASES, WORDS, Request, aspects_in, content_bigrams, mentions,
-                                   person_fit, pick_option, read_facts, understand)
+from actions.understanding import (PERSON_LIKE_ALIASES, RANK_CLOSE, RANK_MINIMUM, WORDS, Request, aspects_in,
+                                   close_candidates, content_bigrams, items_by_text, mentions, pick_option,
+                                   read_facts, understand)
 from actions.verdict import verdict_text
 from knowledge.query import Guide, ItemGuide, KnowledgeBase, Region, Unanswered
 from knowledge.text import normalize
@@ -204,12 +205,8 @@ class Dialogue:
     def _ranked_by_text(self) -> list[str]:
         """No item named: the region's items ranked by their own text; one code when the first is clear, the
         close ones when it is not, none when nothing matches."""
-        state = self.state
-        ranked = self.kb.rank_items(content_bigrams(self.kb, self.request.text), state.region.document)
-        for match in ranked:
-            match.score *= person_fit(match.name, state.person_type)
-        ranked = sorted((match for match in ranked if match.score >= RANK_MINIMUM), key=lambda m: -m.score)
-        return [match.code for match in ranked if match.score >= RANK_CLOSE * ranked[0].score]
+        ranked = items_by_text(self.kb, self.request.text, self.state.region.document, self.state.person_type)
+        return [match.code for match in close_candidates(ranked)]
 
     def _situation_of_another_dialog(self) -> bool:
         """This message's item comes only from a described situation (住院 … 报销) while it names the person's

@@ -33,6 +33,10 @@ def situations_in(words: str) -> set[str]:
 NEGATION = re.compile(r"(没有|不是|没|不|非|无)$")
 SITUATION_WEIGHT = 2  # a situation pattern's covered characters count twice an alias's
 NAME_WEIGHT = 3  # an item's own name (参保凭证) counts three times its length: it names the item outright
+# Ranking items by their own text (BM25 over bigrams): the least score that counts, and how near the first a
+# candidate must be for the assistant to ask rather than answer the first.
+RANK_MINIMUM = 6.0
+RANK_CLOSE = 0.7
 
 
 def mentions(text: str, word: str) -> bool:
@@ -249,6 +253,20 @@ def plain(text: str) -> str:
     for word, meaning in sorted(WORDS.plain_words.items(), key=lambda pair: -len(pair[0])):
         text = text.replace(word, meaning)
     return text
+
+
+def items_by_text(kb: KnowledgeBase, text: str, document: str | None, person_type: str | None) -> list[ItemMatch]:
+    """A document's items ranked by how well their own text matches the message (see content_bigrams), fitted
+    to the person asking, best first; only those that match at all (RANK_MINIMUM)."""
+    ranked = kb.rank_items(content_bigrams(kb, text), document)
+    for match in ranked:
+        match.score *= person_fit(match.name, person_type)
+    return sorted((match for match in ranked if match.score >= RANK_MINIMUM), key=lambda m: -m.score)
+
+
+def close_candidates(ranked: list[ItemMatch]) -> list[ItemMatch]:
+    """The first of a ranking and those close to it: one when it is clear, several when the user must choose."""
+    return [match for match in ranked if match.score >= RANK_CLOSE * ranked[0].score] if ranked else []
 
 
 def understand(kb: KnowledgeBase, latest_message: dict[str, Any]) -> Request:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from actions.compose import handoff_text
+from actions.understanding import understand
 from knowledge.build import DB_PATH
 from knowledge.query import KnowledgeBase, KnowledgeBaseError, Region
 
@@ -36,7 +37,7 @@ def knowledge_base() -> KnowledgeBase | None:
 
 
 def _region(kb: KnowledgeBase, text: str, slots: Mapping[str, Any]) -> Region | None:
-    named = kb.resolve_region(text).region
+    named = understand(kb, {"text": text}).region
     if named is not None:
         return named
     region_id = slots.get("region")
@@ -49,7 +50,7 @@ def _region(kb: KnowledgeBase, text: str, slots: Mapping[str, Any]) -> Region | 
 
 
 def _item(kb: KnowledgeBase, text: str, slots: Mapping[str, Any]) -> str | None:
-    named = kb.find_items(text, limit=1, search=False)
+    named = understand(kb, {"text": text}).items
     if named:
         return named[0].code
     item = slots.get("item")

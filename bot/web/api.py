@@ -9,11 +9,10 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from actions.understanding import aspects_in
+from actions.understanding import items_by_text, understand
 from bot.unavailable import unavailable_reply
 from knowledge.manifest import Document
 from knowledge.query import Conflict, Fact, Gap, Guide, ItemGuide, KnowledgeBase, Region, Source
-from knowledge.text import normalize
 
 KB = web.AppKey("kb", KnowledgeBase)
 RASA_URL = web.AppKey("rasa_url", str)
@@ -152,31 +151,29 @@ async def regions(request: web.Request) -> web.Response:
 
 
 async def search(request: web.Request) -> web.Response:
-    """Items a free text is about, and its region: the `region` parameter, else the place the text names."""
+    """How the assistant reads a free text: its region (the `region` parameter, else the place the text names),
+    the items it names or describes, else its items ranked by their own text, and the aspects it asks."""
     kb = request.app[KB]
     query = text_param(request, "q", MAX_QUERY)
     chosen = text_param(request, "region", MAX_QUERY, required=False)
-    remainder = list(normalize(query).lower())
-    for place in kb.find_regions(query):
-        remainder[place.start:place.start + len(place.typed)] = " " * len(place.typed)
-    words = "".join(remainder).strip()
-    items = kb.find_items(words, limit=10) if words else []
+    reading = understand(kb, {"text": query})
     alternatives: list[Region] = []
     if chosen:
         region: Region | None = find_region(kb, chosen)
         region_from = "param"
     else:
-        resolution = kb.resolve_region(query)
-        region, alternatives = resolution.region, resolution.alternatives
+        region, alternatives = reading.region, reading.ambiguous_regions
         region_from = "text" if region else None
+    document = region.document if region is not None and region.covered else None
+    items = reading.items or items_by_text(kb, query, document, reading.person_type)
     return json_response({
         "query": query,
         "region": region_json(region) if region else None,
         "region_from": region_from,
         "alternatives": [region_json(r) for r in alternatives],
-        "items": [{"code": m.code, "name": m.name, "level": m.level, "matched": m.matched, "score": m.score}
-                  for m in items],
-        "aspects": aspects_in(query, ""),
+        "items": [{"code": m.code, "name": m.name, "level": m.level, "matched": m.matched, "score": round(m.score, 2),
+                   "kind": m.kind} for m in items[:10]],
+        "aspects": reading.aspects,
     })
 
 
