@@ -8,7 +8,7 @@ from typing import Any
 from knowledge.query import ItemMatch, KnowledgeBase, Region, RegionResolution
 from knowledge.text import normalize
 from knowledge.trees import Option, Question, Tree
-from knowledge.words import words
+from knowledge.words import negation_before, words
 
 ASPECTS = ("materials", "office", "phone", "supervision", "time_limit", "process", "eligibility", "legal_basis",
            "online", "form", "amount")
@@ -18,10 +18,11 @@ ASPECT_WORDS = WORDS.aspects
 PERSON_TYPES = ("职工", "灵活就业", "居民", "退休", "单位", "港澳台", "外国人")
 PERSON_WORDS = WORDS.persons
 PERSON_LIKE_ALIASES = WORDS.person_like_aliases
-# Words before a place that make it a destination, not the place of insurance (我爸要去海南住).
-DESTINATION_BEFORE = re.compile(r"(去|到|迁到|迁往|搬到|搬去|住在|跟.{0,3}住|回)$")
-INSURED_AFTER = re.compile(r"^(市|县|区)?(的)?(职工|居民)?(医保|参保|社保)")
-ORIGIN_AFTER = re.compile(r"^(市|县|区)?(人(?!社)|老家|籍)")
+# Where a place stands: before a destination (我爸要去海南住), after the place of insurance (长沙医保), after a place
+# of origin (邵阳人); the words are in knowledge/data/words.yml.
+DESTINATION_BEFORE = re.compile(f"({'|'.join(WORDS.destination_before)})$")
+INSURED_AFTER = re.compile(f"^(市|县|区)?(的)?(职工|居民)?({'|'.join(WORDS.insured_after)})")
+ORIGIN_AFTER = re.compile(f"^(市|县|区)?({'|'.join(WORDS.origin_after)})")
 
 
 def situations_in(words: str) -> set[str]:
@@ -30,7 +31,7 @@ def situations_in(words: str) -> set[str]:
     return {key for key, synonyms in WORDS.material_situations.items() if any(w in lowered for w in synonyms)}
 
 
-NEGATION = re.compile(r"(没有|不是|没|不|非|无)$")
+NEGATION = negation_before()
 SITUATION_WEIGHT = 2  # a situation pattern's covered characters count twice an alias's
 NAME_WEIGHT = 3  # an item's own name (参保凭证) counts three times its length: it names the item outright
 # Ranking items by their own text (BM25 over bigrams): the least score that counts, and how near the first a
@@ -156,6 +157,17 @@ def regions_in(kb: KnowledgeBase, text: str) -> tuple[Region | None, list[Region
     return None, candidates[0].alternatives, destination
 
 
+def _entity_region(kb: KnowledgeBase, entities: list[dict[str, Any]]) -> Region | None:
+    """The region NLU found where no name of the knowledge base stands in the text (a typo it learned: 衡杨县)."""
+    for entity in entities:
+        if entity.get("entity") == "region":
+            try:
+                return kb.region(str(entity.get("value")))
+            except KeyError:
+                continue
+    return None
+
+
 def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]],
              region_words: set[str]) -> tuple[list[ItemMatch], list[str]]:
     """Items named in a message: the knowledge base's names and aliases found in the text, and the item words
@@ -274,6 +286,8 @@ def understand(kb: KnowledgeBase, latest_message: dict[str, Any]) -> Request:
     intent = (latest_message.get("intent") or {}).get("name") or ""
     entities = latest_message.get("entities") or []
     region, ambiguous, destination = regions_in(kb, text)
+    if region is None and not ambiguous and destination is None:
+        region = _entity_region(kb, entities)
     region_words = {r.typed for r in kb.find_regions(text)}
     items, item_words = items_in(kb, text, entities, region_words)
     return Request(

@@ -6,6 +6,8 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
+from knowledge.words import negation_before
+
 SOURCES_DIR = Path(__file__).parent / "sources"
 
 _AUTOLINK = re.compile(r"<((?:https?://|www\.)[^<>\s]+)>")  # 长沙: (<http://www.cs12333.com>) keeps the URL
@@ -67,7 +69,6 @@ def load_source(file_name: str) -> SourceText:
 
 
 PATTERN_SPAN = 14  # characters: each part of an "A+B" pattern stands within this many after the part before it
-_NEGATED = re.compile(r"(没有|不是|没|不|非|无|别)$")
 
 
 def pattern_match(text: str, pattern: str) -> int:
@@ -76,7 +77,7 @@ def pattern_match(text: str, pattern: str) -> int:
     parts = [part.lower() for part in pattern.split("+")]
     start = text.find(parts[0])
     while start != -1:
-        if not _NEGATED.search(text[max(0, start - 2) : start]):
+        if not negation_before().search(text[max(0, start - 2) : start]):
             position, matched = start + len(parts[0]), True
             for part in parts[1:]:
                 found = text.find(part, position, position + PATTERN_SPAN + len(part))

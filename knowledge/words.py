@@ -1,6 +1,7 @@
 """The reviewed word lists of knowledge/data/words.yml: what a message asks (aspects) and who asks it."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -16,9 +17,19 @@ class Words:
     other_topics: tuple[str, ...]
     filler: tuple[str, ...]
     plain_words: dict[str, str]
+    negations: tuple[str, ...]
+    destination_before: tuple[str, ...]
+    insured_after: tuple[str, ...]
+    origin_after: tuple[str, ...]
     persons: dict[str, tuple[str, ...]]
     person_like_aliases: frozenset[str]
     material_situations: dict[str, tuple[str, ...]]
+
+
+@lru_cache(maxsize=1)
+def negation_before() -> re.Pattern[str]:
+    """Matches a negation at the end of the text before a word (没有|不是|…)$."""
+    return re.compile(f"({'|'.join(map(re.escape, words().negations))})$")
 
 
 @lru_cache(maxsize=1)
@@ -27,6 +38,8 @@ def words() -> Words:
     return Words(aspects={k: tuple(v) for k, v in data["aspects"].items()}, how=tuple(data["how"]),
                  weak_eligibility=frozenset(data["weak_eligibility"]),
                  full_list=tuple(data["full_list"]), other_topics=tuple(data["other_topics"]),
-                 filler=tuple(data["filler"]), plain_words=dict(data["plain_words"]), persons={k: tuple(v) for k, v in data["persons"].items()},
+                 filler=tuple(data["filler"]), plain_words=dict(data["plain_words"]),
+                 negations=tuple(data["negations"]), destination_before=tuple(data["destination_before"]),
+                 insured_after=tuple(data["insured_after"]), origin_after=tuple(data["origin_after"]), persons={k: tuple(v) for k, v in data["persons"].items()},
                  person_like_aliases=frozenset(data["person_like_aliases"]),
                  material_situations={k: tuple(v) for k, v in data["material_situations"].items()})

@@ -16,6 +16,7 @@ from typing import Any
 from bot.nlu.normalization import normalize_text
 from knowledge.datafiles import load_yaml
 from knowledge.vocabulary import Name, item_names, region_names
+from knowledge.words import words
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = Path(__file__).with_name("templates.yml")
@@ -149,7 +150,8 @@ def _normalized(names: list[Name]) -> list[Name]:
 def outputs() -> dict[Path, str]:
     templates = load_yaml(TEMPLATES)
     vocabulary = Vocabulary(regions=_normalized(region_names()), items=_normalized(item_names()),
-                            persons=templates["person_type_synonyms"], typos=templates["typos"])
+                            persons={person: list(ws) for person, ws in words().persons.items()},
+                            typos=templates["typos"])
     return {
         LOOKUPS: _lookups_yaml(vocabulary),
         EXAMPLES: _nlu_yaml(_examples(templates, vocabulary, "train")),
