@@ -32,8 +32,9 @@ def situations_in(words: str) -> set[str]:
 
 
 NEGATION = negation_before()
-SITUATION_WEIGHT = 2  # a situation pattern's covered characters count twice an alias's
-NAME_WEIGHT = 3  # an item's own name (参保凭证) counts three times its length: it names the item outright
+SITUATION_BONUS = 4  # a situation pattern counts its covered characters and this much more than an alias of them
+PERSON_TIE_BREAK = 2  # × (person fit − 1): ±0.5 point for a name that fits or misfits the person asking
+NAME_WEIGHT = 4  # an item's own name (参保凭证) counts four times its length: it names the item outright
 # Ranking items by their own text (BM25 over bigrams): the least score that counts, and how near the first a
 # candidate must be for the assistant to ask rather than answer the first.
 RANK_MINIMUM = 6.0
@@ -185,10 +186,16 @@ def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]],
         elif kb.is_item_name(match.matched):
             match.score *= NAME_WEIGHT
         matches.setdefault(match.code, match)
-    for match in kb.find_situations(text):  # a described situation is more specific than a generic alias
-        match.score = SITUATION_WEIGHT * match.score + 1
+    matches = {code: match for code, match in matches.items()
+               if not _inside_longer(normalized, match, list(matches.values()))}
+    situations = kb.find_situations(text)
+    for match in situations:  # a described situation is more specific than a generic alias
+        match.score += SITUATION_BONUS
         if match.code not in matches or matches[match.code].score < match.score:
             matches[match.code] = match
+    phrases = [m for m in situations if m.matched in normalized]  # situations typed as one phrase (计划生育医疗费)
+    matches = {code: match for code, match in matches.items()
+               if match.kind != "name" or not _inside_longer(normalized, match, phrases)}
     for entity, word in zip(entity_words, typed or [str(e.get("value")) for e in entity_words]):
         value = str(entity.get("value"))
         if word in person_words or word in region_words or value in person_words:
@@ -205,8 +212,8 @@ def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]],
                     match.score = len(word) * 0.9
                     matches[match.code] = match
     person = person_type_in(text, entities)
-    for match in matches.values():
-        match.score *= person_fit(match.name, person)
+    for match in matches.values():  # a tie-break between an item's 职工 and 居民 forms, not a signal of its own
+        match.score += PERSON_TIE_BREAK * (person_fit(match.name, person) - 1)
     ordered = sorted(matches.values(), key=lambda m: (-m.score, m.code))
     mains = [m for m in ordered if m.code.endswith("Y")]
     # A 主项 name that spans its sub-items' names (门诊慢特病和特药认定) names the 主项; else the sub-item wins.
@@ -222,6 +229,13 @@ def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]],
 
 
 TYPO_RESEMBLANCE = 0.6  # share of a typed word's character pairs that the name it may misspell must contain
+
+
+def _inside_longer(text: str, match: ItemMatch, matches: list[ItemMatch]) -> bool:
+    """A name matched only inside a longer name that matched (生育医疗费 in 计划生育医疗费) names nothing itself."""
+    word = match.matched.lower()
+    return any(len(other.matched) > len(word) and word in other.matched.lower()
+               and text.count(word) <= text.count(other.matched.lower()) for other in matches)
 
 
 def person_fit(name: str, person_type: str | None) -> float:
@@ -281,6 +295,22 @@ def close_candidates(ranked: list[ItemMatch]) -> list[ItemMatch]:
     return [match for match in ranked if match.score >= RANK_CLOSE * ranked[0].score] if ranked else []
 
 
+def _family_member_first(kb: KnowledgeBase, items: list[ItemMatch], text: str, region: Region | None,
+                         person_type: str | None) -> list[ItemMatch]:
+    """A 主项 named (报销, 定点申请) whose own 子项 the message's words clearly point to (住院, 诊所): that 子项
+    first, ranked by its text among its family only."""
+    if not items or not items[0].code.endswith("Y"):
+        return items
+    document = region.document if region is not None and region.covered else None
+    family = [m for m in items_by_text(kb, text, document, person_type) if m.code[:9] == items[0].code[:9]
+              and not m.code.endswith("Y")]
+    clear = close_candidates(family)
+    if len(clear) != 1:
+        return items
+    member = ItemMatch(clear[0].code, clear[0].name, clear[0].level, items[0].matched, items[0].score, "text")
+    return [member] + [m for m in items if m.code != member.code]
+
+
 def understand(kb: KnowledgeBase, latest_message: dict[str, Any]) -> Request:
     text = plain(latest_message.get("text") or "")
     intent = (latest_message.get("intent") or {}).get("name") or ""
@@ -290,6 +320,7 @@ def understand(kb: KnowledgeBase, latest_message: dict[str, Any]) -> Request:
         region = _entity_region(kb, entities)
     region_words = {r.typed for r in kb.find_regions(text)}
     items, item_words = items_in(kb, text, entities, region_words)
+    items = _family_member_first(kb, items, text, region, person_type_in(text, entities))
     return Request(
         text=text, intent=intent, aspects=aspects_in(text, intent), items=items, item_words=item_words,
         region=region, ambiguous_regions=ambiguous, destination=destination,
