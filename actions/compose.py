@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from knowledge.manifest import documents
 from knowledge.query import Conflict, Fact, Guide, ItemGuide, KnowledgeBase, Region
-from actions.understanding import situations_in
+from actions.understanding import WORDS, situations_in
 from knowledge.text import normalize
 
 ASPECT_TITLES = {
@@ -20,10 +20,6 @@ CONFLICT_ASPECTS = {
     "time_limit": {"time_limit", "name", "existence"}, "office": {"office"}, "process": {"process", "existence"},
     "eligibility": {"eligibility", "existence", "name"}, "overview": {"time_limit", "name", "existence"},
 }
-# Question words that point to words of a note (什么时候 → 时间; 马上能用 → 等待期).
-NOTE_HINTS: dict[str, str] = {"什么时候": "时间", "几月": "时间", "能用": "等待期待遇", "马上": "等待期",
-                              "交": "缴费缴纳", "第一次": "初次首次", "首次": "初次", "新生儿": "新生儿出生",
-                              "学校": "学校学生", "读书": "学校学生", "大学生": "大学生学校"}
 # Words that describe the person rather than the question: they must not pick a note.
 PERSON_TEXT = "灵活就业人员职工居民退休人员参保人员单位在职"
 STOP_BIGRAMS = {"请问", "怎么", "什么", "可以", "医保", "需要", "办理", "一下", "我想", "能不", "不能", "的时", "时候",
@@ -293,7 +289,7 @@ class Composer:
         if not words:
             return []
         typed = normalize(words).lower()
-        for hint, extra in NOTE_HINTS.items():
+        for hint, extra in WORDS.question_hints.items():
             if hint in typed:
                 typed += extra
         ignore = _bigrams(normalize(entry.name)) | _bigrams(PERSON_TEXT) | STOP_BIGRAMS

@@ -17,6 +17,7 @@ class Words:
     other_topics: tuple[str, ...]
     filler: tuple[str, ...]
     plain_words: dict[str, str]
+    question_hints: dict[str, str]
     negations: tuple[str, ...]
     destination_before: tuple[str, ...]
     insured_after: tuple[str, ...]
@@ -39,6 +40,7 @@ def words() -> Words:
                  weak_eligibility=frozenset(data["weak_eligibility"]),
                  full_list=tuple(data["full_list"]), other_topics=tuple(data["other_topics"]),
                  filler=tuple(data["filler"]), plain_words=dict(data["plain_words"]),
+                 question_hints=dict(data["question_hints"]),
                  negations=tuple(data["negations"]), destination_before=tuple(data["destination_before"]),
                  insured_after=tuple(data["insured_after"]), origin_after=tuple(data["origin_after"]), persons={k: tuple(v) for k, v in data["persons"].items()},
                  person_like_aliases=frozenset(data["person_like_aliases"]),
