@@ -12,7 +12,7 @@ from knowledge.text import normalize
 ASPECT_TITLES = {
     "materials": "办理材料", "office": "办理地点", "phone": "咨询电话", "supervision": "监督电话",
     "time_limit": "办理时限", "process": "办理流程", "eligibility": "服务对象", "legal_basis": "设定依据",
-    "online": "线上办理", "form": "表格", "amount": "金额标准",
+    "online": "线上办理", "form": "表格", "amount": "金额标准", "conditions": "申请条件",
 }
 # Which recorded conflicts matter for which asked aspect.
 CONFLICT_ASPECTS = {
@@ -333,6 +333,10 @@ class Composer:
             return self.time_limit(entry)
         if aspect == "process":
             return self.process(entry)
+        if aspect == "conditions":
+            who = entry.sections.get("服务对象")
+            return ([f"服务对象：{_shorten(who.text, 200)}"] if who else []) + \
+                [f"条件：{_shorten(text, 150)}" for text in self.conditions(entry, words)]
         if aspect == "eligibility":
             return self.eligibility(entry, person_type, words)
         if aspect == "online":

@@ -71,12 +71,22 @@ def _aspect_spans(lowered: str) -> list[tuple[int, int, str, str]]:
     overlaps it does not count (能领 in 能领多少 → amount only)."""
     spans = [(start, start + len(word), aspect, word) for aspect, words in ASPECT_WORDS.items() for word in words
              for start in _occurrences(lowered, word)]
+
     spans.sort(key=lambda span: (span[0] - span[1], span[0]))
     kept: list[tuple[int, int, str, str]] = []
     for span in spans:
         if not any(span[0] < other[1] and other[0] < span[1] for other in kept):
             kept.append(span)
     return sorted(kept)
+
+
+def _aspect_follows(span: tuple[int, int, str, str], spans: list[tuple[int, int, str, str]]) -> bool:
+    """Another aspect's word follows a word like 能不能 at once (能不能网上办): the question is about that aspect."""
+    return any(other[2] != span[2] and 0 <= other[0] - span[1] <= ASPECT_GAP for other in spans)
+
+
+CAN_QUESTION = re.compile(WORDS.can_question)
+ASPECT_GAP = 2  # characters between 能不能 and the aspect word it asks about (能不能在网上办)
 
 
 def _occurrences(text: str, word: str) -> list[int]:
@@ -96,9 +106,14 @@ def aspects_in(text: str, intent: str) -> list[str]:
     aspects = list(dict.fromkeys(aspect for _, _, aspect, _ in spans))
     if "supervision" in aspects and "phone" in aspects and "咨询" not in lowered:
         aspects.remove("phone")
-    if "eligibility" in aspects and len(aspects) > 1 and \
-            all(word in WORDS.weak_eligibility for _, _, aspect, word in spans if aspect == "eligibility"):
-        aspects.remove("eligibility")
+    weak = [span for span in spans if span[2] == "eligibility" and span[3] in WORDS.weak_eligibility]
+    about_item = [span for span in weak if not _aspect_follows(span, spans)] + [
+        (found.start(), found.end(), "eligibility", found.group()) for found in CAN_QUESTION.finditer(lowered)
+        if not any(found.start() <= span[0] < found.end() and span[2] != "eligibility" for span in spans)]
+    if "eligibility" in aspects and len(aspects) > 1 and len(weak) == sum(span[2] == "eligibility" for span in spans):
+        aspects.remove("eligibility")  # 能不能网上办 asks for the channel; 能取出来吗 要多久 asks if the item applies
+    if about_item and "eligibility" not in aspects and aspects:
+        aspects.append("conditions")
     primary = INTENT_ASPECTS.get(intent)
     asks_how = any(word in lowered for word in WORDS.how)
     if not aspects and primary and not (asks_how and primary in ("process", "amount", "eligibility")):

@@ -12,6 +12,7 @@ from knowledge.datafiles import DATA_DIR, load_yaml
 class Words:
     aspects: dict[str, tuple[str, ...]]
     weak_eligibility: frozenset[str]
+    can_question: str
     how: tuple[str, ...]
     full_list: tuple[str, ...]
     other_topics: tuple[str, ...]
@@ -37,7 +38,7 @@ def negation_before() -> re.Pattern[str]:
 def words() -> Words:
     data = load_yaml(DATA_DIR / "words.yml")
     return Words(aspects={k: tuple(v) for k, v in data["aspects"].items()}, how=tuple(data["how"]),
-                 weak_eligibility=frozenset(data["weak_eligibility"]),
+                 weak_eligibility=frozenset(data["weak_eligibility"]), can_question=data["can_question"],
                  full_list=tuple(data["full_list"]), other_topics=tuple(data["other_topics"]),
                  filler=tuple(data["filler"]), plain_words=dict(data["plain_words"]),
                  question_hints=dict(data["question_hints"]),
