@@ -166,7 +166,9 @@ class Composer:
         if entry.process:
             return ["办理流程："] + [_shorten(step.text, STEP_CHARACTERS) for step in entry.process]
         steps = entry.sections.get("办理环节")
-        return [f"办理环节：{steps.text}"] if steps else ["该文件此项未写办理流程。"]
+        if not steps:
+            return ["该文件此项未写办理流程。"]
+        return [f"办理环节：{steps.text}"] + [f"说明：{_shorten(n.text, 150)}" for n in entry.notes[:2]]
 
     def eligibility(self, entry: ItemGuide, person_type: str | None, words: str) -> list[str]:
         lines = []
@@ -442,8 +444,12 @@ def handoff_text(kb: KnowledgeBase, region: Region | None, item: str | None, lim
     return fit(lines, limit)
 
 
-def gap_reply_for_absent_item(guide: Guide, name: str) -> str:
-    """The serving document has no such item."""
+def absent_item_statement(guide: Guide, name: str) -> str:
+    """The serving document has no such item: the sentence that says so."""
     region = guide.region.label if guide.region else guide.document.region
-    return (f"{guide.document.citation}（适用于{region}）没有列出“{name}”这一事项，我无法给出它的材料、时限或电话。"
-            "请向参保地医保经办机构咨询。")
+    return f"{guide.document.citation}（适用于{region}）没有列出“{name}”这一事项。"
+
+
+def gap_reply_for_absent_item(guide: Guide, name: str) -> str:
+    """The serving document has no such item, and nothing of it comes close."""
+    return absent_item_statement(guide, name)[:-1] + "，我无法给出它的材料、时限或电话。请向参保地医保经办机构咨询。"

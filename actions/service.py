@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.compose import Composer, Reply, gap_reply_for_absent_item, handoff_text
+from actions.compose import Composer, Reply, absent_item_statement, gap_reply_for_absent_item, handoff_text
 from actions.config import MAX_REPLY_BYTES, knowledge_base
 from actions.entries import choose_by_cues, choose_entries, entry_scores
 from actions.understanding import (PERSON_LIKE_ALIASES, RANK_CLOSE, RANK_MINIMUM, WORDS, Request, aspects_in,
@@ -28,7 +28,7 @@ TREE_ASPECTS = {"overview", "materials", "eligibility", "process", "amount"}
 # candidate must be for the assistant to ask rather than answer the first.
 RANK_MINIMUM = 6.0
 # Up to this many entries of an item the message may mean are answered side by side instead of asked about.
-ENTRIES_ANSWERED_TOGETHER = 2
+ENTRIES_ANSWERED_TOGETHER = 3
 RANK_CLOSE = 0.7
 NOT_COVERED = ("您说的“{place}”不在我的资料范围内：我只有湖南省（衡阳、郴州、长沙的医保经办办事指南和湖南省2025年版事项清单）"
                "和湖北省的医保办事资料。医保业务一般向参保地的医保经办机构办理，请咨询参保地医保部门。")
@@ -320,9 +320,9 @@ class Dialogue:
         if guide.absent and not picked_entry and base != state.item and base in self.kb.catalogue:
             state.item = base  # a 长沙 sub-item asked elsewhere: that region's national item
             guide = self.kb.guide(base, state.region)
-        if guide.absent:
-            return [Reply(gap_reply_for_absent_item(guide, self.kb.item_name(state.item)))]
         words = f"{state.question or ''} {request.text}"
+        if guide.absent:
+            return [Reply(self._nearest_instead(guide, words))]
         entries = choose_entries(self.kb, guide, words, state.person_type)
         if len(entries) > 1:
             entries = self._clearly_ranked(guide, entries, words)
@@ -338,6 +338,25 @@ class Dialogue:
         text = self.composer.render(guide, entries[0], state.aspects, state.person_type, request.wants_full_list,
                                     words)
         return [Reply(text)]
+
+    def _nearest_instead(self, guide: Guide, words: str) -> str:
+        """The serving document has no such item: say so, and answer its item the question's words clearly point
+        to, if there is one (the 2025 list's 职工减少登记 for 退休人员死亡停保)."""
+        name = self.kb.item_name(self.state.item)
+        family = self.state.item[:9]
+        ranked = [m for m in items_by_text(self.kb, words, guide.document.id, self.state.person_type)
+                  if m.code[:9] == family]
+        clear = close_candidates(ranked)
+        if len(clear) != 1:
+            return gap_reply_for_absent_item(guide, name)
+        nearest = self.kb.guide(clear[0].code, self.state.region)
+        entries = self._clearly_ranked(nearest, choose_entries(self.kb, nearest, words, self.state.person_type), words) \
+            if len(nearest.entries) > 1 else nearest.entries
+        if len(entries) != 1:
+            return gap_reply_for_absent_item(guide, name)
+        self.state.item = clear[0].code
+        answer = self.composer.render(nearest, entries[0], self.state.aspects, self.state.person_type, False, words)
+        return f"{absent_item_statement(guide, name)}与您的问题最接近的是下面这一项：\n{answer}"
 
     def _clearly_ranked(self, guide: Guide, entries: list[ItemGuide], words: str) -> list[ItemGuide]:
         """The one entry whose own text the message matches clearly best (诊所 → 医疗机构申请定点), else all."""

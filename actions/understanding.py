@@ -34,6 +34,7 @@ def situations_in(words: str) -> set[str]:
 NEGATION = negation_before()
 SITUATION_BONUS = 4  # a situation pattern counts its covered characters and this much more than an alias of them
 PERSON_TIE_BREAK = 2  # × (person fit − 1): ±0.5 point for a name that fits or misfits the person asking
+SUB_ITEM_NAMED = 8  # added for a 子项 named by a name or alias of three characters or more
 NAME_WEIGHT = 4  # an item's own name (参保凭证) counts four times its length: it names the item outright
 # Ranking items by their own text (BM25 over bigrams): the least score that counts, and how near the first a
 # candidate must be for the assistant to ask rather than answer the first.
@@ -200,6 +201,8 @@ def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]],
             match.score /= 4
         elif kb.is_item_name(match.matched):
             match.score *= NAME_WEIGHT
+        if match.level != "main" and len(match.matched) >= 3 and match.matched not in PERSON_LIKE_ALIASES:
+            match.score += SUB_ITEM_NAMED  # 参保凭证 named outright outranks a situation around it (换工作去外地)
         matches.setdefault(match.code, match)
     matches = {code: match for code, match in matches.items()
                if not _inside_longer(normalized, match, list(matches.values()))}
@@ -226,6 +229,13 @@ def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]],
                 if _resembles(word, match.name):
                     match.score = len(word) * 0.9
                     matches[match.code] = match
+    for entity, word in zip(entity_words, typed):  # 职工参保 inside 职工参保信息变根, a typo of another item's name
+        if str(entity.get("value")) in matches or len(word) < 3:
+            continue
+        meant = [m.code for m in kb.search(word, limit=1, names_only=True) if _resembles(word, m.name)]
+        longer = [ItemMatch("", "", "", word.lower(), 0.0)]
+        matches = {code: match for code, match in matches.items() if match.kind != "name" or not meant
+                   or code == meant[0] or not _inside_longer(normalized, match, longer)}
     person = person_type_in(text, entities)
     for match in matches.values():  # a tie-break between an item's 职工 and 居民 forms, not a signal of its own
         match.score += PERSON_TIE_BREAK * (person_fit(match.name, person) - 1)
@@ -335,9 +345,11 @@ def understand(kb: KnowledgeBase, latest_message: dict[str, Any]) -> Request:
         region = _entity_region(kb, entities)
     region_words = {r.typed for r in kb.find_regions(text)}
     items, item_words = items_in(kb, text, entities, region_words)
-    items = _family_member_first(kb, items, text, region, person_type_in(text, entities))
+    aspects = aspects_in(text, intent)
+    if "eligibility" not in aspects:  # "which benefit is mine" is the eligibility dialog's to settle
+        items = _family_member_first(kb, items, text, region, person_type_in(text, entities))
     return Request(
-        text=text, intent=intent, aspects=aspects_in(text, intent), items=items, item_words=item_words,
+        text=text, intent=intent, aspects=aspects, items=items, item_words=item_words,
         region=region, ambiguous_regions=ambiguous, destination=destination,
         person_type=person_type_in(text, entities),
         wants_full_list=any(word in text for word in WORDS.full_list))
