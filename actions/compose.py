@@ -12,7 +12,8 @@ from knowledge.text import normalize
 ASPECT_TITLES = {
     "materials": "办理材料", "office": "办理地点", "phone": "咨询电话", "supervision": "监督电话",
     "time_limit": "办理时限", "process": "办理流程", "eligibility": "服务对象", "legal_basis": "设定依据",
-    "online": "线上办理", "form": "表格", "amount": "金额标准", "conditions": "申请条件",
+    "online": "线上办理", "form": "表格", "amount": "金额标准", "conditions": "申请条件", "deadline": "申请期限",
+    "cover_start": "待遇从何时开始",
 }
 # Which recorded conflicts matter for which asked aspect.
 CONFLICT_ASPECTS = {
@@ -25,6 +26,8 @@ PERSON_TEXT = "灵活就业人员职工居民退休人员参保人员单位在�
 STOP_BIGRAMS = {"请问", "怎么", "什么", "可以", "医保", "需要", "办理", "一下", "我想", "能不", "不能", "的时", "时候",
                 "多少", "哪里", "要什", "要带", "这个", "那个"}
 DEADLINE = re.compile(r"(\d+|[一二三四五六七八九十]+)个工作日内|日内|之日起")
+APPLY_WITHIN = re.compile(r"(\d+|[一二三四五六七八九十]+)个?(月|年|天|日|周)内|逾期|有效期")
+COVER_START = re.compile(r"等待期|生效|次月|享受.{0,6}待遇|起享受|开始享受")
 MATERIALS_SHOWN = 8
 # Words that make a sentence of an item a condition (前一年内没有…处罚, 满…年, 须…).
 CONDITION = re.compile(r"条件|承诺|符合|满足|不得|须|应当|应在|以上|以内|之内|不超过|累计|年限|周岁|孕周|周以上|方可|才能|仅限")
@@ -161,6 +164,23 @@ class Composer:
         deadlines = [f.text for f in entry.process + entry.notes if DEADLINE.search(f.text)]
         lines += [f"注意：{_shorten(text, 90)}" for text in deadlines[:2]]
         return lines
+
+    def deadline(self, entry: ItemGuide) -> list[str]:
+        """How long one has to apply: the item's own words on it (急诊后三个工作日内), never its processing time."""
+        texts = [f.text for f in entry.process + entry.notes + [n for f in entry.forms for n in f.extra.get("notes", [])]
+                 if DEADLINE.search(f.text) or APPLY_WITHIN.search(f.text)]
+        if texts:
+            return [f"申请期限：{_shorten(text, 120)}" for text in _unique(texts)[:2]]
+        return [f"{entry.document.citation}此项没有写申请期限（多久之内必须申请）。"
+                "（办理时限是经办机构受理后办结的时间，不是申请期限。）"]
+
+    def cover_start(self, entry: ItemGuide) -> list[str]:
+        """When the cover or benefit starts (waiting periods): the item's own words on it, or that it says nothing."""
+        texts = [n.text for n in entry.notes + [n for f in entry.forms for n in f.extra.get("notes", [])]
+                 if COVER_START.search(n.text)]
+        if texts:
+            return [f"待遇时间：{_shorten(text, 150)}" for text in _unique(texts)[:2]]
+        return [f"{entry.document.citation}此项没有写待遇从什么时候开始（生效时间、等待期）。"]
 
     def process(self, entry: ItemGuide) -> list[str]:
         if entry.process:
@@ -335,6 +355,10 @@ class Composer:
             return self.time_limit(entry)
         if aspect == "process":
             return self.process(entry)
+        if aspect == "deadline":
+            return self.deadline(entry)
+        if aspect == "cover_start":
+            return self.cover_start(entry)
         if aspect == "conditions":
             who = entry.sections.get("服务对象")
             return ([f"服务对象：{_shorten(who.text, 200)}"] if who else []) + \

@@ -11,7 +11,7 @@ from knowledge.trees import Option, Question, Tree
 from knowledge.words import negation_before, words
 
 ASPECTS = ("materials", "office", "phone", "supervision", "time_limit", "process", "eligibility", "legal_basis",
-           "online", "form", "amount")
+           "online", "form", "amount", "deadline", "cover_start")
 INTENT_ASPECTS = {f"ask_{aspect}": aspect for aspect in ASPECTS}
 WORDS = words()
 ASPECT_WORDS = WORDS.aspects
