@@ -296,7 +296,7 @@ class Composer:
         unlimited = Composer(self.kb, 1 << 20)
         rendered = [unlimited.render(guide, entry, aspects, person_type, False, words).split("\n") for entry in entries]
         bodies = [lines[1:-1] for lines in rendered]
-        common = [line for line in bodies[0] if all(line in body for body in bodies[1:])]
+        common = [line for line in bodies[0] if all(line in body for body in bodies[1:]) and not line.endswith("：")]
         region = guide.region.label if guide.region else guide.document.region
         lines = [f"【{name}｜{region}】", f"{guide.document.citation}中分为{len(entries)}项，分别说明："] + common
         for entry, body in zip(entries, bodies):

@@ -13,7 +13,8 @@ def entry_scores(kb: KnowledgeBase, entries: list[ItemGuide], text: str, person_
     With `distinctive`, only what sets an entry apart counts: bigrams no other entry's name has, and cues; with
     `cues_only`, only the cue words.
     """
-    typed = normalize(text) + "".join(situations_in(text))
+    situations = situations_in(text)
+    typed = normalize(text) + "".join(situations)
     names = [normalize(entry.name) for entry in entries]
     grams = [{name[i : i + 2] for i in range(len(name) - 1)} for name in names]
     frequency: dict[str, int] = {}
@@ -29,6 +30,8 @@ def entry_scores(kb: KnowledgeBase, entries: list[ItemGuide], text: str, person_
         points += sum(3.0 for cue in cues - shared_by_all if mentions(typed, cue))
         if person_type and person_type in entry.name:
             points += 3.0
+        conditions = " ".join(m.condition or "" for m in entry.materials)
+        points += sum(3.0 for key in situations if key in conditions)  # 去世 → the entry whose materials cover 死亡
         scores.append(points)
     return scores
 

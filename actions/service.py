@@ -350,16 +350,19 @@ class Dialogue:
         if len(clear) != 1:
             return gap_reply_for_absent_item(guide, name)
         nearest = self.kb.guide(clear[0].code, self.state.region)
-        entries = self._clearly_ranked(nearest, choose_entries(self.kb, nearest, words, self.state.person_type), words) \
-            if len(nearest.entries) > 1 else nearest.entries
-        if len(entries) != 1:
+        entries = self._clearly_ranked(nearest, choose_entries(self.kb, nearest, words, self.state.person_type), words)
+        if not 1 <= len(entries) <= ENTRIES_ANSWERED_TOGETHER:
             return gap_reply_for_absent_item(guide, name)
         self.state.item = clear[0].code
-        answer = self.composer.render(nearest, entries[0], self.state.aspects, self.state.person_type, False, words)
+        answer = self.composer.render(nearest, entries[0], self.state.aspects, self.state.person_type, False, words) \
+            if len(entries) == 1 else self.composer.render_several(nearest, entries, clear[0].name, self.state.aspects,
+                                                                   self.state.person_type, words)
         return f"{absent_item_statement(guide, name)}与您的问题最接近的是下面这一项：\n{answer}"
 
     def _clearly_ranked(self, guide: Guide, entries: list[ItemGuide], words: str) -> list[ItemGuide]:
         """The one entry whose own text the message matches clearly best (诊所 → 医疗机构申请定点), else all."""
+        if len(entries) < 2:
+            return entries
         scores = self.kb.rank_entries(content_bigrams(self.kb, words), guide.document.id, [e.key for e in entries])
         ranked = sorted(entries, key=lambda e: -scores[e.key])
         top, second = scores[ranked[0].key], scores[ranked[1].key]
