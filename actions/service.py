@@ -105,7 +105,8 @@ class Dialogue:
         strong = [m for m in request.items if m.matched not in PERSON_LIKE_ALIASES]
         if self._situation_of_another_dialog():
             state.item, state.question = None, request.text
-        elif strong or (request.items and state.item is None):
+        elif strong or (request.items and state.item is None and request.destination is None
+                        and not self._tree_situation_named()):
             new_item = (strong or request.items)[0].code
             if new_item != state.item:
                 state.question = request.text
@@ -124,14 +125,17 @@ class Dialogue:
     def _respond(self) -> list[Reply]:
         state, request = self.state, self.request
         picked_entry = self._take_pending_answer()
+        asked_before = state.question if request.region and not request.items and not request.aspects else None
         self._merge()
-        topic = self.kb.unanswered(request.text)
+        topic = self.kb.unanswered(request.text) or (self.kb.unanswered(asked_before) if asked_before else None)
         answering = self._answering_item(topic) if topic is not None else None
         if answering is not None:
             state.item, state.question, topic = answering, request.text, None
-        strong = [m.code for m in request.items if m.matched not in PERSON_LIKE_ALIASES]
-        if topic is not None and (topic.refuse or not strong or all(self._near(code, topic) for code in strong)):
-            state.pending, state.options = None, []
+        strong = [m.code for m in request.items if m.kind == "name" and m.matched not in PERSON_LIKE_ALIASES]
+        if topic is not None and (topic.refuse or not strong or all(self._near(code, topic) for code in strong)
+                                  or set(request.aspects) <= {"overview"}):  # the item is only the topic's subject
+            state.pending, state.options, state.item = None, [], None
+            state.question = asked_before or request.text  # a place said next answers this question again
             return [Reply(self._unanswered_text(topic))]
         replies = self._respond_for_item(picked_entry)
         other = next((word for word in WORDS.other_topics if word in request.text), None)

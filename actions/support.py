@@ -19,7 +19,7 @@ CAPABILITIES = ("我能回答医保经办事项的问题：要带什么材料、
 OUT_OF_SCOPE = "抱歉，这个问题不属于医保（医疗保障）经办事项，我答不了。" + CAPABILITIES
 # Words that really ask for a person; without them a "handoff" or "out of scope" message naming a service item
 # is answered as a service question (NLU can mistake a long question for either).
-HUMAN_WORDS = ("人工", "客服", "真人", "工作人员", "转接", "找人", "领导")
+HUMAN_WORDS = ("人工", "客服", "真人", "工作人员", "转接", "找人", "找领导", "找你们领导")
 FALLBACK = "抱歉，我没太明白。可以换个说法，说一下您要办的医保事项和参保地吗？例如：“长沙 生育津贴要什么材料”。"
 
 

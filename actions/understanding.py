@@ -117,7 +117,7 @@ def aspects_in(text: str, intent: str) -> list[str]:
         aspects.append("conditions")
     primary = INTENT_ASPECTS.get(intent)
     asks_how = any(word in lowered for word in WORDS.how)
-    if not aspects and primary and not (asks_how and primary in ("process", "amount", "eligibility")):
+    if not aspects and primary and not asks_how:  # with no aspect word, "how" asks for the overview
         aspects = [primary]
     elif primary in aspects:
         aspects = [primary] + [aspect for aspect in aspects if aspect != primary]
