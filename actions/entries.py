@@ -1,7 +1,7 @@
 """Which entries of a guide a message is about: cue words and the rarer bigrams of their names."""
 from __future__ import annotations
 
-from actions.understanding import mentions, situations_in
+from actions.understanding import WORDS, mentions, situations_in
 from knowledge.query import Guide, ItemGuide, KnowledgeBase
 from knowledge.text import normalize
 
@@ -31,7 +31,8 @@ def entry_scores(kb: KnowledgeBase, entries: list[ItemGuide], text: str, person_
         if person_type and person_type in entry.name:
             points += 3.0
         conditions = " ".join(m.condition or "" for m in entry.materials)
-        points += sum(3.0 for key in situations if key in conditions)  # 去世 → the entry whose materials cover 死亡
+        points += sum(3.0 for key in situations - WORDS.situations_of_any_entry  # 去世 → the entry for 死亡
+                      if key in conditions)
         scores.append(points)
     return scores
 

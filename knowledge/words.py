@@ -26,6 +26,7 @@ class Words:
     persons: dict[str, tuple[str, ...]]
     person_like_aliases: frozenset[str]
     material_situations: dict[str, tuple[str, ...]]
+    situations_of_any_entry: frozenset[str]
 
 
 @lru_cache(maxsize=1)
@@ -45,4 +46,5 @@ def words() -> Words:
                  negations=tuple(data["negations"]), destination_before=tuple(data["destination_before"]),
                  insured_after=tuple(data["insured_after"]), origin_after=tuple(data["origin_after"]), persons={k: tuple(v) for k, v in data["persons"].items()},
                  person_like_aliases=frozenset(data["person_like_aliases"]),
-                 material_situations={k: tuple(v) for k, v in data["material_situations"].items()})
+                 material_situations={k: tuple(v) for k, v in data["material_situations"].items()},
+                 situations_of_any_entry=frozenset(data["situations_of_any_entry"]))
