@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.compose import Composer, Reply, absent_item_statement, gap_reply_for_absent_item, handoff_text
 from actions.config import MAX_REPLY_BYTES, knowledge_base
 from actions.entries import choose_by_cues, choose_entries, entry_scores
-from actions.understanding import (PERSON_LIKE_ALIASES, RANK_CLOSE, RANK_MINIMUM, WORDS, Request, aspects_in,
+from actions.understanding import (PERSON_LIKE_ALIASES, RANK_CLOSE, RANK_MINIMUM, Request, aspects_in,
                                    close_candidates, content_bigrams, items_by_text, mentions, pick_option,
                                    read_facts, understand)
 from actions.verdict import verdict_text
@@ -138,12 +138,13 @@ class Dialogue:
             state.question = asked_before or request.text  # a place said next answers this question again
             return [Reply(self._unanswered_text(topic))]
         replies = self._respond_for_item(picked_entry)
-        other = next((word for word in WORDS.other_topics if word in request.text), None)
         prefix = [topic.statement] if topic is not None else []
-        if other is not None:
-            prefix.append(f"“{other}”不属于医保经办事项，我答不了；下面回答您医保方面的问题。")
+        if request.other_topic is not None:
+            prefix.append(f"“{request.other_topic}”不属于医保经办事项，我答不了；下面回答您医保方面的问题。")
         if prefix and replies and not replies[0].buttons:
             replies[0] = Reply("\n".join(prefix + [replies[0].text]))
+        elif prefix:  # before a question (a dialog's or ours), said on its own
+            replies.insert(0, Reply("\n".join(prefix)))
         return replies
 
     def _answering_item(self, topic: Unanswered) -> str | None:

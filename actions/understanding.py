@@ -65,6 +65,7 @@ class Request:
     destination: Region | None = None
     person_type: str | None = None
     wants_full_list: bool = False
+    other_topic: str | None = None  # a matter outside 医保 asked beside the 医保 question (养老金)
 
 
 def _aspect_spans(lowered: str) -> list[tuple[int, int, str, str]]:
@@ -338,6 +339,9 @@ def _family_member_first(kb: KnowledgeBase, items: list[ItemMatch], text: str, r
 
 def understand(kb: KnowledgeBase, latest_message: dict[str, Any]) -> Request:
     text = plain(latest_message.get("text") or "")
+    other_topic = next((word for word in WORDS.other_topics if word in text), None)
+    for word in WORDS.other_topics:  # 养老金 is not read as part of the 医保 question beside it
+        text = text.replace(word, " " * len(word))
     intent = (latest_message.get("intent") or {}).get("name") or ""
     entities = latest_message.get("entities") or []
     region, ambiguous, destination = regions_in(kb, text)
@@ -352,7 +356,7 @@ def understand(kb: KnowledgeBase, latest_message: dict[str, Any]) -> Request:
         text=text, intent=intent, aspects=aspects, items=items, item_words=item_words,
         region=region, ambiguous_regions=ambiguous, destination=destination,
         person_type=person_type_in(text, entities),
-        wants_full_list=any(word in text for word in WORDS.full_list))
+        wants_full_list=any(word in text for word in WORDS.full_list), other_topic=other_topic)
 
 
 DIGIT = re.compile(r"^\s*(\d{1,2})\s*[.、)）]?\s*$")
