@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.compose import Composer, Reply, absent_item_statement, gap_reply_for_absent_item, handoff_text
 from actions.config import MAX_REPLY_BYTES, knowledge_base
 from actions.entries import choose_by_cues, choose_entries, entry_scores
-from actions.understanding import (PERSON_LIKE_ALIASES, RANK_CLOSE, RANK_MINIMUM, Request, aspects_in,
+from actions.understanding import (PERSON_LIKE_ALIASES, RANK_CLOSE, RANK_MINIMUM, WORDS, Request, aspects_in,
                                    close_candidates, content_bigrams, items_by_text, mentions, pick_option,
                                    read_facts, understand)
 from actions.verdict import verdict_text
@@ -103,6 +103,8 @@ class Dialogue:
         """Take what this message says over what the conversation knew."""
         state, request = self.state, self.request
         strong = [m for m in request.items if m.matched not in PERSON_LIKE_ALIASES]
+        if any(word in request.text for word in WORDS.which_words) and self._tree_situation_named():
+            strong = [m for m in strong if m.kind != "situation"]  # "which benefit is mine": the dialog settles it
         if self._situation_of_another_dialog():
             state.item, state.question = None, request.text
         elif strong or (request.items and state.item is None and request.destination is None
@@ -191,6 +193,9 @@ class Dialogue:
             return [Reply(NOT_COVERED.format(place=state.region.name))]
         if state.item is None and state.aspects and set(state.aspects) <= {"phone", "supervision", "office"}:
             return [Reply(handoff_text(self.kb, state.region, None, MAX_REPLY_BYTES))]
+        if state.item is not None and "-" in state.item and self.kb.guide(state.item, state.region).absent \
+                and state.item.split("-")[0] in self.kb.catalogue:
+            state.item = state.item.split("-")[0]  # a 长沙 sub-item asked elsewhere: that region's national item
         candidates = self._ranked_by_text() if state.item is None else []
         if len(candidates) == 1 and not self._tree_situation_named():
             state.item, state.question = candidates[0], request.text
@@ -247,7 +252,8 @@ class Dialogue:
                     (moving_away or any(mentions(typed, word) for word in tree.start_words)):
                 situations.append(tree)
             elif tree.item is not None and state.item is not None and (
-                    state.item == tree.item or (tree.item.endswith("Y") and state.item[:9] == tree.item[:9])):
+                    state.item.split("-")[0] == tree.item
+                    or (tree.item.endswith("Y") and state.item[:9] == tree.item[:9])):
                 related.append(tree)
         for tree in situations + related:
             facts = read_facts(tree, words, None)
@@ -321,10 +327,6 @@ class Dialogue:
     def _answer(self, picked_entry: str | None) -> list[Reply]:
         state, request = self.state, self.request
         guide = self.kb.guide(picked_entry or state.item, state.region)
-        base = state.item.split("-")[0]
-        if guide.absent and not picked_entry and base != state.item and base in self.kb.catalogue:
-            state.item = base  # a 长沙 sub-item asked elsewhere: that region's national item
-            guide = self.kb.guide(base, state.region)
         words = f"{state.question or ''} {request.text}"
         if guide.absent:
             return [Reply(self._nearest_instead(guide, words))]

@@ -8,7 +8,7 @@ from typing import Any
 from knowledge.query import ItemMatch, KnowledgeBase, Region, RegionResolution
 from knowledge.text import normalize
 from knowledge.trees import Option, Question, Tree
-from knowledge.words import negation_before, words
+from knowledge.words import negated, words
 
 ASPECTS = ("materials", "office", "phone", "supervision", "time_limit", "process", "eligibility", "legal_basis",
            "online", "form", "amount", "deadline", "cover_start")
@@ -31,7 +31,6 @@ def situations_in(words: str) -> set[str]:
     return {key for key, synonyms in WORDS.material_situations.items() if any(w in lowered for w in synonyms)}
 
 
-NEGATION = negation_before()
 SITUATION_BONUS = 4  # a situation pattern counts its covered characters and this much more than an alias of them
 PERSON_TIE_BREAK = 2  # × (person fit − 1): ±0.5 point for a name that fits or misfits the person asking
 SUB_ITEM_NAMED = 8  # added for a 子项 named by a name or alias of three characters or more
@@ -46,7 +45,7 @@ def mentions(text: str, word: str) -> bool:
     """`word` occurs in `text` and is not negated (没有转诊单, 不是急诊)."""
     start = text.find(word)
     while start != -1:
-        if not NEGATION.search(text[max(0, start - 2) : start]):
+        if not negated(text, start):
             return True
         start = text.find(word, start + 1)
     return False
@@ -133,9 +132,9 @@ def aspects_in(text: str, intent: str) -> list[str]:
 def person_type_in(text: str, entities: list[dict[str, Any]]) -> str | None:
     """Who is asking: the most specific person words of the text first (灵活就业 join 职工医保), then NLU's."""
     lowered = normalize(text)
-    for person, words in PERSON_WORDS.items():
-        if any(word in lowered for word in words):
-            return person
+    named = [(len(word), person) for person, words in PERSON_WORDS.items() for word in words if mentions(lowered, word)]
+    if named:  # the longest words first: 没上班 is 居民, not the 上班 inside it
+        return max(named, key=lambda pair: pair[0])[1]
     for entity in entities:
         if entity.get("entity") == "person_type" and entity.get("value") in PERSON_TYPES:
             return entity["value"]
@@ -196,7 +195,7 @@ def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]],
     matches: dict[str, ItemMatch] = {}
     normalized = normalize(text).lower()
     for match in kb.find_items(text, limit=8, search=False):
-        if not mentions(normalized, match.matched):
+        if not mentions(normalized, match.matched) or kb.continues_another_name(normalized, match):
             continue
         if match.matched in PERSON_LIKE_ALIASES:
             match.score /= 4
@@ -214,21 +213,23 @@ def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]],
             matches[match.code] = match
     phrases = [m for m in situations if m.matched in normalized]  # situations typed as one phrase (计划生育医疗费)
     matches = {code: match for code, match in matches.items()
-               if match.kind != "name" or not _inside_longer(normalized, match, phrases)}
+               if match.kind != "name" or not _inside_longer(normalized, match, [p for p in phrases if p.code != code])}
     for entity, word in zip(entity_words, typed or [str(e.get("value")) for e in entity_words]):
         value = str(entity.get("value"))
         if word in person_words or word in region_words or value in person_words:
             continue
-        if "start" in entity and NEGATION.search(text[max(0, entity["start"] - 2) : entity["start"]]):
+        if "start" in entity and negated(text, entity["start"]):
             continue
         if value in kb.catalogue or kb.has_item_key(value):
-            matches.setdefault(value, ItemMatch(value, kb.item_name(value), "sub", word, float(len(word))))
+            found = ItemMatch(value, kb.item_name(value), "sub", word, float(len(word)), "entity")
+            if not kb.continues_another_name(normalized, found):
+                matches.setdefault(value, found)
         elif len(word) >= 3 and (not matches or all(m.matched in word and len(m.matched) < len(word)
                                                     for m in matches.values())):
             # A word DIET found that no name matches, typos included (门诊慢特兵): search the names.
             for match in kb.search(word, limit=1, names_only=True):
                 if _resembles(word, match.name):
-                    match.score = len(word) * 0.9
+                    match.score, match.kind = len(word) * 0.9, "entity"
                     matches[match.code] = match
     for entity, word in zip(entity_words, typed):  # 职工参保 inside 职工参保信息变根, a typo of another item's name
         if str(entity.get("value")) in matches or len(word) < 3:
@@ -237,6 +238,11 @@ def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]],
         longer = [ItemMatch("", "", "", word.lower(), 0.0)]
         matches = {code: match for code, match in matches.items() if match.kind != "name" or not meant
                    or code == meant[0] or not _inside_longer(normalized, match, longer)}
+    for named in [m for m in matches.values() if m.kind == "name" and m.level != "main" and len(m.matched) >= 3
+                  and m.matched not in PERSON_LIKE_ALIASES]:
+        for match in matches.values():  # 生育津贴 named beats a situation of its family (没上班 生孩子 领钱)
+            if match.kind == "situation" and match.code[:9] == named.code[:9] and match.score >= named.score:
+                match.score = named.score - 0.1
     person = person_type_in(text, entities)
     for match in matches.values():  # a tie-break between an item's 职工 and 居民 forms, not a signal of its own
         match.score += PERSON_TIE_BREAK * (person_fit(match.name, person) - 1)
@@ -410,7 +416,7 @@ def _option_named(question: Question, typed: str) -> Option | None:
         for word in option.words:
             start = typed.find(word.lower())
             while start != -1:
-                if not NEGATION.search(typed[max(0, start - 2) : start]):
+                if not negated(typed, start):
                     spans.append((start, start + len(word), option))
                 start = typed.find(word.lower(), start + 1)
     outer = [(start, end, option) for start, end, option in spans

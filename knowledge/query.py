@@ -78,7 +78,7 @@ class ItemMatch:
     level: str  # main | sub
     matched: str  # the alias or words that matched
     score: float
-    kind: str = "name"  # name (a name or alias), situation (a described situation), text (ranked by its text)
+    kind: str = "name"  # name (a name or alias), situation (described), entity (DIET's), text (ranked by its text)
 
 
 @dataclass
@@ -226,6 +226,13 @@ class KnowledgeBase:
         for row in self._rows("select alias, code from aliases"):
             aliases.setdefault(normalize(row["alias"]).lower(), set()).add(row["code"])
         return dict(sorted(aliases.items(), key=lambda pair: -len(pair[0])))
+
+    def continues_another_name(self, text: str, match: ItemMatch) -> bool:
+        """The alias matched is only the start of another item's longer name, typed on (职工参保 in 职工参保信息变根)."""
+        start = text.find(match.matched.lower())
+        longer = text[start : start + len(match.matched) + 2]
+        return len(longer) > len(match.matched) and any(
+            alias.startswith(longer) and match.code not in codes for alias, codes in self._aliases.items())
 
     @cached_property
     def _names(self) -> set[str]:

@@ -6,7 +6,7 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-from knowledge.words import negation_before
+from knowledge.words import negated
 
 SOURCES_DIR = Path(__file__).parent / "sources"
 
@@ -73,11 +73,11 @@ PATTERN_SPAN = 14  # characters: each part of an "A+B" pattern stands within thi
 
 def pattern_match(text: str, pattern: str) -> int:
     """How many characters of `text` an "A+B" pattern (parts in order, each near the last) covers; 0 if it does
-    not match, or if its first part is negated (没有上环)."""
+    not match, or if its first part is negated (没有上环); a later part may be (小孩还没上医保)."""
     parts = [part.lower() for part in pattern.split("+")]
     start = text.find(parts[0])
     while start != -1:
-        if not negation_before().search(text[max(0, start - 2) : start]):
+        if not negated(text, start):
             position, matched = start + len(parts[0]), True
             for part in parts[1:]:
                 found = text.find(part, position, position + PATTERN_SPAN + len(part))
