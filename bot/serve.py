@@ -135,7 +135,7 @@ def start(model: Path, actions_port: int = ACTIONS_PORT, rasa_port: int = RASA_P
           env: Mapping[str, str] | None = None, output: Path | None = None) -> list[subprocess.Popen]:
     """Start the action server, the Rasa server and (with a `web_port`) the web server; return when all answer.
     `env` is added to their environment (RASA_AUTH_TOKEN: the API's token; a new one if neither `env` nor the
-    environment has it); with `output`, the action and Rasa servers write to that file.
+    environment has it); with `output`, every server writes to that file.
     Refuses (StartupError, before starting anything) when the knowledge base is unusable."""
     problem = knowledge_problem()
     if problem:
@@ -145,9 +145,8 @@ def start(model: Path, actions_port: int = ACTIONS_PORT, rasa_port: int = RASA_P
     actions = _popen(_actions_command(actions_port), _actions_env(env), output)
     rasa = _popen(_rasa_command(model, rasa_port, endpoints, widget_origins(env, web_port or WEB_PORT)), env,
                   output)
-    web = subprocess.Popen(
-        [sys.executable, "-m", "bot.web.server"], cwd=ROOT,
-        env=_env({**env, "WEB_PORT": str(web_port), "RASA_URL": f"http://localhost:{rasa_port}"})) \
+    web = _popen([sys.executable, "-m", "bot.web.server"],
+                 {**env, "WEB_PORT": str(web_port), "RASA_URL": f"http://localhost:{rasa_port}"}, output) \
         if web_port else None
     processes = [actions, rasa] + ([web] if web else [])
     deadline = time.monotonic() + STARTUP_SECONDS
