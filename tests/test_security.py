@@ -29,7 +29,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from conftest import Servers, running_servers
+from conftest import Servers, running_servers, trained_model
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -297,8 +297,7 @@ def test_no_secret_is_in_the_logs(site: Servers) -> None:
 
 @pytest.fixture(scope="module")
 def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
-    from conftest import trained_model
-
+    """The deployment's topology with a low REST limit in nginx (2 r/s) and WeChat's limit at 5 a minute."""
     folder = ROOT / "build" / f"test-security-cluster-{os.getpid()}"
     failed_before = request.session.testsfailed
     cluster = Cluster(trained_model(), folder, rasa_servers=2, web_servers=2, rest_rate="2r/s",
