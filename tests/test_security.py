@@ -7,7 +7,7 @@ Rasa servers, two web servers, PostgreSQL, Redis), and a real browser (Debian's 
 - /api/chat: 80 rapid messages of one sender get 429s while another sender is answered; WeChat: an openid over its
   limit gets a polite text with a 200, a replayed (old) signed request a 403.
 - The pages send a CSP without inline script, nosniff, Referrer-Policy and frame-ancestors; a message
-  <img src=x onerror=alert(1)> through the widget and the console runs nothing.
+  <img src=x onerror=alert(1)> through the widget and the console runs nothing; the widget shows the 429's text.
 - No secret appears in the servers' logs.
 - Through nginx only the channels and the web server answer; the REST channel is limited by nginx (limit_req); the
   limits and WeChat's MsgIds are shared by the processes (Redis).
@@ -272,6 +272,25 @@ def test_a_script_in_a_message_runs_neither_in_the_widget_nor_in_the_console(bro
                            "i.src = 'x'; document.body.append(i);")
     wait(browser, lambda d: d.execute_script("return window.__violations").count("script-src-attr") == 1)
     assert browser.execute_script("return window.__ran") == []
+
+
+def test_the_widget_tells_a_sender_over_the_limit_to_slow_down(browser: WebDriver,  # noqa: F811
+                                                                 site: Servers) -> None:
+    fresh_demo_page(browser, site.web_url)
+    in_widget(browser, ".bubble")[0].click()
+    box, = in_widget(browser, "textarea")
+    box.send_keys("你好", Keys.ENTER)
+    wait(browser, lambda d: len(bot_texts(d)) >= 2, 30)
+    sender = browser.execute_script("return JSON.parse(localStorage.getItem('ybzs-widget')).sender")
+    assert [chat(site.web_url, sender, "你好")[0] for _ in range(19)] == [200] * 19  # the rest of its minute
+    box.send_keys(QUESTION, Keys.ENTER)
+    wait(browser, lambda d: "您发消息太快了" in bot_texts(d)[-1], 30)
+    assert "连接不上" not in bot_texts(browser)[-1]
+    assert in_widget(browser, ".msg.bot.error")  # shown, not kept in the conversation
+    browser.refresh()
+    wait(browser, lambda d: [e.get_attribute("textContent") for e in in_widget(d, ".msg.user .text")]
+         == ["你好", QUESTION])
+    assert not any("太快" in e.get_attribute("textContent") for e in in_widget(browser, ".msg"))
 
 
 # ---- secrets ------------------------------------------------------------------------------------------------
