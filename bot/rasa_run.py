@@ -17,8 +17,9 @@ def main(argv: list[str]) -> int:
     if not token:
         print(f"cannot start: {TOKEN_VARIABLE} is not set (the token Rasa's HTTP API asks for)", file=sys.stderr)
         return 2
-    # Rasa's own entry point parses sys.argv; changing it here does not change what `ps` shows.
-    sys.argv = ["rasa", "run", *argv, "--auth-token", token]
+    # Rasa's own entry point parses sys.argv; changing it here does not change what `ps` shows. One argument with
+    # "=": a token that starts with "-" (token_urlsafe makes some) is not taken for an option.
+    sys.argv = ["rasa", "run", *argv, f"--auth-token={token}"]
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

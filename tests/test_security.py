@@ -43,7 +43,7 @@ from bot.channels.wechat_replies import SLOW_DOWN
 from deploy.cluster import ROOT, Cluster, ServiceMissing
 
 XSS = "<img src=x onerror=alert(1)>"
-API_TOKEN = "api-token-" + uuid.uuid4().hex
+API_TOKEN = "-api-token-" + uuid.uuid4().hex  # a leading "-", as secrets.token_urlsafe makes some
 WECHAT_SECRET = "app-secret-" + uuid.uuid4().hex
 SECRETS = {"RASA_AUTH_TOKEN": API_TOKEN, "WECHAT_TOKEN": TOKEN, "WECHAT_AES_KEY": AES_KEY, "WECHAT_APPID": APP_ID,
            "WECHAT_APPSECRET": WECHAT_SECRET}
