@@ -1,11 +1,16 @@
-"""Serve everything on localhost: the action server (5055), the Rasa server (5005, REST channel, HTTP API) and
-the web server (8080: the demo page with the help widget, the agent console, the JSON API).
+"""Serve everything: the action server (5055, on 127.0.0.1 only), the Rasa server (5005: the REST and WeChat
+channels, and the HTTP API behind a token) and the web server (8080: the demo page with the help widget, the agent
+console, the JSON API).
 
 Usage: python -m bot.serve MODEL   (make run trains the model first). Ctrl-C stops every process.
+The HTTP API's token is RASA_AUTH_TOKEN; when it is not set, a random one is made and printed at start-up.
+CORS on the Rasa server is allowed for WIDGET_ORIGINS (default: the web server's own origin).
 """
 from __future__ import annotations
 
 import os
+import re
+import secrets
 import signal
 import subprocess
 import sys
@@ -16,6 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 ACTIONS_PORT = int(os.environ.get("ACTIONS_PORT", "5055"))
+# The action server answers only the Rasa server: it listens on loopback unless told otherwise (containers).
+ACTIONS_HOST = os.environ.get("ACTIONS_HOST", "127.0.0.1")
 RASA_PORT = int(os.environ.get("RASA_PORT", "5005"))
 WEB_PORT = int(os.environ.get("WEB_PORT", "8080"))
 STARTUP_SECONDS = int(os.environ.get("STARTUP_SECONDS", "300"))
@@ -24,6 +31,7 @@ STARTUP_SECONDS = int(os.environ.get("STARTUP_SECONDS", "300"))
 # caller gets "Can not write request body" (Rasa → actions) or a 502 (nginx → Rasa): seen with 20 conversations at
 # once on 2 cores. A longer timeout, above nginx's upstream keepalive_timeout (30 s), removes it.
 SANIC_KEEP_ALIVE_TIMEOUT = os.environ.get("SANIC_KEEP_ALIVE_TIMEOUT", "75")
+TOKEN_VARIABLE = "RASA_AUTH_TOKEN"
 
 
 class StartupError(RuntimeError):
@@ -57,6 +65,22 @@ def _env(extra: Mapping[str, str] | None) -> dict[str, str]:
                 **(extra or {}))
 
 
+def with_token(env: Mapping[str, str] | None) -> dict[str, str]:
+    """`env` with RASA_AUTH_TOKEN: its own, else the environment's, else a new random token."""
+    merged = dict(env or {})
+    if not (merged.get(TOKEN_VARIABLE) or os.environ.get(TOKEN_VARIABLE)):
+        merged[TOKEN_VARIABLE] = secrets.token_urlsafe(24)
+    return merged
+
+
+def widget_origins(env: Mapping[str, str] | None, web_port: int) -> list[str]:
+    """The origins allowed to call the Rasa server from a browser: WIDGET_ORIGINS (spaces or commas between
+    them), else the web server's own origin."""
+    configured = (env or {}).get("WIDGET_ORIGINS") or os.environ.get("WIDGET_ORIGINS", "")
+    origins = [origin for origin in re.split(r"[\s,]+", configured) if origin]
+    return origins or [f"http://localhost:{web_port}", f"http://127.0.0.1:{web_port}"]
+
+
 def _popen(command: list[str], env: Mapping[str, str] | None, output: Path | None) -> subprocess.Popen:
     """A server process; with `output`, its stdout and stderr are appended to that file."""
     if output is None:
@@ -69,24 +93,32 @@ def _actions_command(port: int) -> list[str]:
     return [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
 
 
-def _rasa_command(model: Path, port: int, endpoints: Path) -> list[str]:
-    return [sys.executable, "-m", "rasa", "run", "--model", str(model), "--port", str(port), "--enable-api",
-            "--cors", "*", "--credentials", "credentials.yml", "--endpoints", str(endpoints)]
+def _actions_env(env: Mapping[str, str] | None) -> dict[str, str]:
+    """rasa_sdk listens on SANIC_HOST (its default is every interface)."""
+    return {"SANIC_HOST": ACTIONS_HOST, **(env or {})}
+
+
+def _rasa_command(model: Path, port: int, endpoints: Path, origins: list[str]) -> list[str]:
+    """`rasa run` through bot.rasa_run, which adds the API token from the environment."""
+    return [sys.executable, "-m", "bot.rasa_run", "--model", str(model), "--port", str(port), "--enable-api",
+            "--cors", *origins, "--credentials", "credentials.yml", "--endpoints", str(endpoints)]
 
 
 def start_actions(port: int = ACTIONS_PORT, env: Mapping[str, str] | None = None,
                   output: Path | None = None) -> subprocess.Popen:
     """Start the action server; return once /health answers."""
-    process = _popen(_actions_command(port), env, output)
+    process = _popen(_actions_command(port), _actions_env(env), output)
     _started(process, f"http://localhost:{port}/health")
     return process
 
 
 def start_rasa(model: Path, port: int = RASA_PORT, endpoints: Path = ROOT / "endpoints.yml",
                env: Mapping[str, str] | None = None, output: Path | None = None) -> subprocess.Popen:
-    """Start the Rasa server (channels of credentials.yml, HTTP API); return once /status answers."""
-    process = _popen(_rasa_command(model, port, endpoints), env, output)
-    _started(process, f"http://localhost:{port}/status")
+    """Start the Rasa server (channels of credentials.yml, HTTP API with the token of `env` or the environment,
+    a new one if neither has it); return once it answers (it does once the model is loaded)."""
+    env = with_token(env)
+    process = _popen(_rasa_command(model, port, endpoints, widget_origins(env, WEB_PORT)), env, output)
+    _started(process, f"http://localhost:{port}/version")
     return process
 
 
@@ -102,23 +134,25 @@ def start(model: Path, actions_port: int = ACTIONS_PORT, rasa_port: int = RASA_P
           endpoints: Path = ROOT / "endpoints.yml", web_port: int | None = None,
           env: Mapping[str, str] | None = None, output: Path | None = None) -> list[subprocess.Popen]:
     """Start the action server, the Rasa server and (with a `web_port`) the web server; return when all answer.
-    `env` is added to their environment; with `output`, the action and Rasa servers write to that file.
+    `env` is added to their environment (RASA_AUTH_TOKEN: the API's token; a new one if neither `env` nor the
+    environment has it); with `output`, every server writes to that file.
     Refuses (StartupError, before starting anything) when the knowledge base is unusable."""
     problem = knowledge_problem()
     if problem:
         raise StartupError(problem)
     (ROOT / "build").mkdir(exist_ok=True)
-    actions = _popen(_actions_command(actions_port), env, output)
-    rasa = _popen(_rasa_command(model, rasa_port, endpoints), env, output)
-    web = subprocess.Popen(
-        [sys.executable, "-m", "bot.web.server"], cwd=ROOT,
-        env=_env({**(env or {}), "WEB_PORT": str(web_port), "RASA_URL": f"http://localhost:{rasa_port}"})) \
+    env = with_token(env)
+    actions = _popen(_actions_command(actions_port), _actions_env(env), output)
+    rasa = _popen(_rasa_command(model, rasa_port, endpoints, widget_origins(env, web_port or WEB_PORT)), env,
+                  output)
+    web = _popen([sys.executable, "-m", "bot.web.server"],
+                 {**env, "WEB_PORT": str(web_port), "RASA_URL": f"http://localhost:{rasa_port}"}, output) \
         if web_port else None
     processes = [actions, rasa] + ([web] if web else [])
     deadline = time.monotonic() + STARTUP_SECONDS
     try:
         wait_for(f"http://localhost:{actions_port}/health", actions, deadline)
-        wait_for(f"http://localhost:{rasa_port}/status", rasa, deadline)
+        wait_for(f"http://localhost:{rasa_port}/version", rasa, deadline)
         if web:
             wait_for(f"http://localhost:{web_port}/api/regions", web, deadline)
     except Exception:
@@ -142,16 +176,21 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: python -m bot.serve MODEL", file=sys.stderr)
         return 2
+    env = with_token(None)
     try:
-        processes = start(Path(argv[0]), web_port=WEB_PORT)
+        processes = start(Path(argv[0]), web_port=WEB_PORT, env=env)
     except StartupError as error:
         print(error, file=sys.stderr)
         return 1
+    token = env.get(TOKEN_VARIABLE)
+    token_note = (f"generated for this run: {token}\n                 (set RASA_AUTH_TOKEN to choose it)" if token
+                  else "the token in RASA_AUTH_TOKEN")
     print(f"""
 医保办事助手 is running:
   REST channel   POST http://localhost:{RASA_PORT}/webhooks/rest/webhook  {{"sender": "u1", "message": "耒阳 异地安置备案要什么材料"}}
-  Rasa HTTP API  http://localhost:{RASA_PORT}/status
-  action server  http://localhost:{ACTIONS_PORT}/webhook
+  WeChat         GET/POST http://localhost:{RASA_PORT}/webhooks/wechat/webhook  (WECHAT_TOKEN …)
+  Rasa HTTP API  http://localhost:{RASA_PORT}/status?token=…  — {token_note}
+  action server  http://127.0.0.1:{ACTIONS_PORT}/webhook   (loopback only)
   help widget    http://localhost:{WEB_PORT}/            (demo page; embed with <script src="…/widget.js">)
   agent console  http://localhost:{WEB_PORT}/agent       (JSON API under http://localhost:{WEB_PORT}/api/)
 Press Ctrl-C to stop.""", flush=True)

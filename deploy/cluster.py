@@ -1,8 +1,13 @@
 """A local scale-out cluster on this machine, with Rasa's own components and the real servers:
 
-    nginx (consistent hash on the sender id / WeChat openid)
+    nginx /webhooks/ (consistent hash on the sender id / WeChat openid)
       ├── Rasa server 1 ─┐                      ┌── PostgreSQL (Rasa's SQL tracker store, shared)
-      └── Rasa server 2 ─┴── action server ─ …  └── Redis (Rasa's Redis lock store, shared)
+      └── Rasa server 2 ─┴── action server ─ …  └── Redis (Rasa's lock store; the rate limits and WeChat's MsgIds)
+    nginx, every other path
+      └── web servers 1, 2 (pages, widget, /api/) ── /api/chat → nginx's internal address → the Rasa servers
+
+Only nginx's public address is meant to be reached; every server listens on 127.0.0.1. Rasa's HTTP API is not
+proxied: it answers on each Rasa server's own address with the token (`Cluster.token`, in secrets.env).
 
 Every process runs as the current user in a scratch folder (default build/cluster/: data, logs, pid files, the
 generated nginx.conf), on its own ports; PostgreSQL, which refuses to run as root, runs as the `postgres` user
@@ -84,14 +89,19 @@ class Cluster:
     """
 
     def __init__(self, model: Path, folder: Path, rasa_servers: int = 2, port: int | None = None,
-                 fresh: bool = True) -> None:
+                 fresh: bool = True, web_servers: int = 2, env: dict[str, str] | None = None,
+                 rest_rate: str = nginx_conf.REST_RATE) -> None:
+        """`env` is added to the Rasa and web servers' environment (WECHAT_TOKEN, RATE_LIMIT_* …); `rest_rate`
+        is nginx's limit of the REST channel per client address."""
         self.model = Path(model).resolve()
         self.folder = Path(folder).resolve()
         self.logs = self.folder / "logs"
         self.port = port or free_port()
         self.postgres_port, self.redis_port, self.actions_port = free_port(), free_port(), free_port()
         self.rasa_ports = [free_port() for _ in range(rasa_servers)]
-        self.fresh = fresh
+        self.web_ports = [free_port() for _ in range(web_servers)]
+        self.internal_port = free_port()
+        self.fresh, self.extra_env, self.rest_rate = fresh, env or {}, rest_rate
         self.rasa: list[subprocess.Popen] = []
         self.processes: list[subprocess.Popen] = []  # every foreground process, in start order
         self.postgres_started = False
@@ -105,6 +115,15 @@ class Cluster:
     @property
     def rasa_urls(self) -> list[str]:
         return [f"http://127.0.0.1:{port}" for port in self.rasa_ports]
+
+    @property
+    def web_urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{port}" for port in self.web_ports]
+
+    @property
+    def token(self) -> str:
+        """The Rasa servers' HTTP API token."""
+        return self.secrets["rasa_api"]
 
     @property
     def env(self) -> dict[str, str]:
@@ -168,8 +187,10 @@ class Cluster:
             self.secrets = dict(line.split("=", 1) for line in secrets_file.read_text().split())
         else:
             self.secrets = {"postgres": secrets.token_hex(16), "redis": secrets.token_hex(16)}
-            secrets_file.write_text("".join(f"{key}={value}\n" for key, value in self.secrets.items()))
-            secrets_file.chmod(0o600)
+        self.secrets.setdefault("rasa_api", secrets.token_urlsafe(24))
+        secrets_file.touch(mode=0o600)
+        secrets_file.chmod(0o600)
+        secrets_file.write_text("".join(f"{key}={value}\n" for key, value in self.secrets.items()))
 
     def _as_db_user(self, command: list[str]) -> list[str]:
         if os.geteuid() != 0:
@@ -246,30 +267,41 @@ class Cluster:
 
     def _start_bots(self) -> None:
         env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="2",
-                   SANIC_KEEP_ALIVE_TIMEOUT=serve.SANIC_KEEP_ALIVE_TIMEOUT, **self.env)
+                   SANIC_KEEP_ALIVE_TIMEOUT=serve.SANIC_KEEP_ALIVE_TIMEOUT, **self.env, **self.extra_env)
         actions_log = self.logs / "actions.log"
         actions = self._spawn([sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port",
-                               str(self.actions_port)], actions_log, env)
+                               str(self.actions_port)], actions_log, dict(env, SANIC_HOST="127.0.0.1"))
+        rasa_env = dict(env, **{serve.TOKEN_VARIABLE: self.token})
         for number, port in enumerate(self.rasa_ports, 1):
             self.rasa.append(self._spawn(
-                [sys.executable, "-m", "rasa", "run", "--model", str(self.model), "--port", str(port),
-                 "--enable-api", "--cors", "*", "--credentials", "credentials.yml", "--endpoints", str(ENDPOINTS)],
-                self.logs / f"rasa-{number}.log", env))
+                [sys.executable, "-m", "bot.rasa_run", "--model", str(self.model), "--interface", "127.0.0.1",
+                 "--port", str(port), "--enable-api", "--cors", self.url, "--credentials", "credentials.yml",
+                 "--endpoints", str(ENDPOINTS)],
+                self.logs / f"rasa-{number}.log", rasa_env))
+        web_env = dict(env, RASA_URL=f"http://127.0.0.1:{self.internal_port}", WEB_HOST="127.0.0.1",
+                       WEB_BEHIND_PROXY="1")
+        webs = [self._spawn([sys.executable, "-m", "bot.web.server"], self.logs / f"web-{number}.log",
+                            dict(web_env, WEB_PORT=str(port)))
+                for number, port in enumerate(self.web_ports, 1)]
         deadline = time.monotonic() + STARTUP_SECONDS
         self._wait(f"http://127.0.0.1:{self.actions_port}/health", actions, actions_log, deadline)
         for number, (url, process) in enumerate(zip(self.rasa_urls, self.rasa), 1):
-            self._wait(f"{url}/status", process, self.logs / f"rasa-{number}.log", deadline)
+            self._wait(f"{url}/version", process, self.logs / f"rasa-{number}.log", deadline)
+        for number, (url, process) in enumerate(zip(self.web_urls, webs), 1):
+            self._wait(f"{url}/api/regions", process, self.logs / f"web-{number}.log", deadline)
 
     def _start_nginx(self, nginx: str) -> None:
         prefix = self.folder / "nginx"
         conf = prefix / "nginx.conf"
         text = nginx_conf.render([f"127.0.0.1:{port}" for port in self.rasa_ports], f"127.0.0.1:{self.port}",
-                                 prefix, self.logs, conf)
+                                 prefix, self.logs, conf, [f"127.0.0.1:{port}" for port in self.web_ports],
+                                 f"127.0.0.1:{self.internal_port}", self.rest_rate)
         conf.write_text(text)
         log = self.logs / "nginx-error.log"
         self._run([nginx, "-t", "-q", "-p", f"{prefix}/", "-c", str(conf), "-e", str(log)], "nginx -t", log)
         process = self._spawn([nginx, "-p", f"{prefix}/", "-c", str(conf), "-e", str(log)], log)
-        self._wait(f"{self.url}/status", process, log, time.monotonic() + 60)
+        self._wait(f"{self.url}/webhooks/rest/", process, log, time.monotonic() + 60)
+        self._wait(f"{self.url}/api/regions", process, log, time.monotonic() + 60)
 
     # process helpers -------------------------------------------------------------------------------------------
     def _spawn(self, command: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
@@ -318,7 +350,10 @@ def main(argv: list[str]) -> int:
 医保办事助手 cluster is running (folder {cluster.folder}):
   nginx          {cluster.url}/webhooks/rest/webhook  {{"sender": "u1", "message": "耒阳 异地安置备案要什么材料"}}
                  {cluster.url}/webhooks/wechat/webhook  (hashed on WeChat's openid)
+                 {cluster.url}/  {cluster.url}/agent  {cluster.url}/api/…  (the web servers)
 {rasa}
+                 HTTP API on these addresses only, ?token= (rasa_api in {cluster.folder}/secrets.env)
+  web servers    {"  ".join(cluster.web_urls)}
   action server  http://127.0.0.1:{cluster.actions_port}/webhook
   PostgreSQL     127.0.0.1:{cluster.postgres_port} db {DB_NAME} user {DB_USER} (password in {cluster.folder}/secrets.env)
   Redis          127.0.0.1:{cluster.redis_port} db 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import subprocess
 import urllib.error
@@ -49,11 +50,13 @@ def trained_model() -> Path:
 
 class Servers:
     """The action server and the Rasa server (and, with `web`, the web server) on free ports, with their own SQLite
-    tracker store in `folder`; each can be stopped and started again (the tracker store stays)."""
+    tracker store in `folder` and their own HTTP API token; each can be stopped and started again (the tracker
+    store stays)."""
 
     def __init__(self, folder: Path, web: bool = False, env: dict[str, str] | None = None,
                  output: Path | None = None) -> None:
-        self.folder, self.env, self.output = folder, env or {}, output
+        self.folder, self.output = folder, output
+        self.env = {serve.TOKEN_VARIABLE: secrets.token_urlsafe(24), **(env or {})}
         self.model = trained_model()
         self.actions_port, self.rasa_port = free_port(), free_port()
         self.web_port = free_port() if web else None
@@ -72,6 +75,10 @@ class Servers:
     @property
     def rest_url(self) -> str:
         return f"{self.rasa_url}/webhooks/rest/webhook"
+
+    @property
+    def token(self) -> str:
+        return self.env[serve.TOKEN_VARIABLE]
 
     @property
     def web_url(self) -> str:
@@ -99,8 +106,9 @@ class Servers:
         serve.stop([process for process in (self.web, self.rasa, self.actions) if process is not None])
 
     def tracker(self, sender: str) -> dict[str, Any]:
-        """The conversation's tracker through Rasa's HTTP API."""
-        with urllib.request.urlopen(f"{self.rasa_url}/conversations/{sender}/tracker", timeout=60) as response:
+        """The conversation's tracker through Rasa's HTTP API (with the token)."""
+        url = f"{self.rasa_url}/conversations/{sender}/tracker?token={self.token}"
+        with urllib.request.urlopen(url, timeout=60) as response:
             return json.load(response)
 
 

@@ -110,8 +110,10 @@ def say(url: str, sender: str, message: str) -> tuple[str, str]:
     return "\n".join(reply.get("text") or "" for reply in replies), f"http://{server}"
 
 
-def tracker(server: str, sender: str) -> dict:
-    with urllib.request.urlopen(f"{server}/conversations/{sender}/tracker", timeout=TIMEOUT) as response:
+def tracker(server: str, sender: str, token: str) -> dict:
+    """A conversation's tracker from one Rasa server's HTTP API (its own address, with the token)."""
+    url = f"{server}/conversations/{sender}/tracker?token={token}"
+    with urllib.request.urlopen(url, timeout=TIMEOUT) as response:
         return json.load(response)
 
 
@@ -140,10 +142,10 @@ def check_replies(talks: list[Conversation], turns: range) -> None:
             assert not [phone for phone in others if phone in reply], where
 
 
-def check_trackers(server: str, talks: list[Conversation], turns: int) -> None:
+def check_trackers(server: str, talks: list[Conversation], turns: int, token: str) -> None:
     """The tracker that `server` reads from the shared store has each conversation's own slots and messages."""
     for conversation in talks:
-        state = tracker(server, conversation.sender)
+        state = tracker(server, conversation.sender, token)
         assert state["slots"]["region"] == conversation.region_id, (server, conversation.sender, state["slots"])
         assert state["slots"]["item"] == conversation.code, (server, conversation.sender, state["slots"])
         said = [event["text"] for event in state["events"] if event["event"] == "user"]
@@ -165,10 +167,13 @@ def test_conversations_are_held_concurrently_through_the_balancer_without_mixing
     assert {c.servers[0] for c in talks} == set(cluster.rasa_urls)
     # The tracker store is shared: both servers read every conversation, whichever server held it.
     for server in cluster.rasa_urls:
-        check_trackers(server, talks, 4)
-    # Through nginx, the tracker API is routed on the conversation id of its path to the conversation's server.
-    with urllib.request.urlopen(f"{cluster.url}/conversations/{talks[0].sender}/tracker", timeout=TIMEOUT) as response:
-        assert f"http://{response.headers['X-Upstream']}" == talks[0].servers[0]
+        check_trackers(server, talks, 4, cluster.token)
+    # nginx does not proxy the HTTP API, even with the token: only the channels and the web server are public.
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{cluster.url}/conversations/{talks[0].sender}/tracker?token={cluster.token}",
+                               timeout=TIMEOUT)
+    assert refused.value.code == 404 and refused.value.headers["X-Upstream"].rsplit(":", 1)[1] in \
+        {str(port) for port in cluster.web_ports}
     # The events are in PostgreSQL, and each message took a lock in Redis (Rasa's lock store writes it with SET).
     with psycopg2.connect(host="127.0.0.1", port=cluster.postgres_port, user=DB_USER,
                           password=cluster.secrets["postgres"], dbname=DB_NAME) as connection:
@@ -193,7 +198,7 @@ def test_a_killed_server_s_conversations_continue_on_the_other_from_the_shared_s
 
     cluster.kill_rasa(0)  # SIGKILL, between the second and the third message of every conversation
     with pytest.raises(urllib.error.URLError):
-        tracker(victim, held[0].sender)
+        tracker(victim, held[0].sender, cluster.token)
 
     hold(cluster, talks, range(2, 4))
     # The killed server's conversations go on on the survivor with their remembered region and item (the
@@ -201,4 +206,4 @@ def test_a_killed_server_s_conversations_continue_on_the_other_from_the_shared_s
     check_replies(talks, range(4))
     for conversation in talks:
         assert conversation.servers[2:] == [survivor, survivor], (conversation.sender, conversation.servers)
-    check_trackers(survivor, talks, 4)
+    check_trackers(survivor, talks, 4, cluster.token)

@@ -7,12 +7,14 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from aiohttp import web
 from conftest import free_port
 
+from bot.limits import Limits
 from bot.web.server import create_app, serving
 from knowledge.query import KnowledgeBase
 
@@ -275,3 +277,65 @@ def test_pages_and_widget_are_served_as_utf8(base: str) -> None:
             assert response.headers["Content-Type"] == f"{content_type}; charset=utf-8"
             assert response.headers["X-Content-Type-Options"] == "nosniff"
             assert marker in response.read().decode("utf-8")
+
+
+def test_every_response_forbids_sniffing_framing_and_referrers(base: str) -> None:
+    for path in ("/", "/agent", "/widget.js", "/api/regions", "/api/nothing", "/nothing"):
+        try:
+            response = urllib.request.urlopen(base + path, timeout=10)
+        except urllib.error.HTTPError as error:
+            response = error
+        with response:
+            headers = response.headers
+        assert headers["X-Content-Type-Options"] == "nosniff", path
+        assert headers["Referrer-Policy"] == "no-referrer" and headers["X-Frame-Options"] == "DENY", path
+        policy = headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in policy and "unsafe-inline" not in policy, path
+        assert policy.startswith("default-src 'self'" if path in ("/", "/agent") else "default-src 'none'"), path
+
+
+@contextmanager
+def limited_chat(kb: KnowledgeBase, received: list[dict[str, Any]], **options: Any) -> Iterator[str]:
+    """The web app with the given limits before the stub Rasa."""
+    with serving(_stub_rasa(received), "127.0.0.1", free_port()) as rasa_url:
+        with serving(create_app(kb, rasa_url, **options), "127.0.0.1", free_port()) as url:
+            yield url
+
+
+def chat_with_headers(base: str, sender: str, headers: dict[str, str] | None = None) -> tuple[int, Any, str | None]:
+    body = json.dumps({"sender": sender, "message": "你好"}).encode()
+    request = urllib.request.Request(base + "/api/chat", body, {"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.load(response), response.headers["Retry-After"]
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error), error.headers["Retry-After"]
+
+
+def test_chat_is_limited_per_sender_with_a_429_that_says_to_slow_down(kb: KnowledgeBase) -> None:
+    received: list[dict[str, Any]] = []
+    with limited_chat(kb, received, limits=Limits(sender=3, address=100)) as base:
+        assert [chat_with_headers(base, "web-fast")[0] for _ in range(5)] == [200, 200, 200, 429, 429]
+        status, data, retry_after = chat_with_headers(base, "web-fast")
+        assert status == 429 and 1 <= data["retry_after"] <= 60 and retry_after == str(data["retry_after"])
+        assert data["error"] == f"您发消息太快了，请稍等 {data['retry_after']} 秒再发。"
+        assert chat_with_headers(base, "web-calm")[0] == 200
+    assert [body["sender"] for body in received] == ["web-fast"] * 3 + ["web-calm"]
+
+
+def test_chat_is_limited_per_client_address_and_trusts_x_real_ip_only_behind_a_proxy(kb: KnowledgeBase) -> None:
+    received: list[dict[str, Any]] = []
+    with limited_chat(kb, received, limits=Limits(sender=100, address=2)) as base:
+        statuses = [chat_with_headers(base, f"web-{n}", {"X-Real-IP": f"10.0.0.{n}"})[0] for n in range(3)]
+        assert statuses == [200, 200, 429]  # one address (the peer's): the header is not believed
+    with limited_chat(kb, received, limits=Limits(sender=100, address=2), behind_proxy=True) as base:
+        assert [chat_with_headers(base, f"web-{n}", {"X-Real-IP": "10.0.0.1"})[0] for n in range(3)] == [200, 200, 429]
+        assert chat_with_headers(base, "web-9", {"X-Real-IP": "10.0.0.2"})[0] == 200
+
+
+def test_limits_come_from_the_environment_and_0_switches_one_off() -> None:
+    assert Limits.load({}) == Limits(sender=20, address=300, wechat=20)
+    assert Limits.load({"RATE_LIMIT_SENDER": "0", "RATE_LIMIT_ADDRESS": "50", "RATE_LIMIT_WECHAT": "7"}) == \
+        Limits(sender=0, address=50, wechat=7)
+    with pytest.raises(ValueError, match="RATE_LIMIT_SENDER must be 0"):
+        Limits.load({"RATE_LIMIT_SENDER": "-1"})

@@ -30,7 +30,7 @@ from bot.channels.wechat import (
 )
 from bot.channels.turns import EMPTY_REPLY, MAX_MESSAGE_CHARS
 from bot.channels.wechat_protocol import TEXT_LIMIT_BYTES, TRUNCATION_NOTE, fit_text
-from bot.channels.wechat_replies import NOT_TEXT, OPTIONS_HINT, WELCOME
+from bot.channels.wechat_replies import NOT_TEXT, OPTIONS_HINT, SLOW_DOWN, WELCOME
 from bot.privacy import PLACEHOLDER
 from bot.unavailable import CANNOT_LOOK_UP, unavailable_reply
 
@@ -49,7 +49,6 @@ SLOW_ANSWER = "住院费用报销：出院结算后三个月内到参保地医�
 NUMBERED_QUESTION = "“城东”在多个城市都有，请问是哪一个？\n1. 衡阳市城东\n2. 郴州市城东\n（回复序号或名称即可）"
 
 APP_NUMBERS = itertools.count()
-TIMESTAMPS = itertools.count(1_700_000_000)
 
 
 # ---- the bot's stand-in ---------------------------------------------------------------------------------------
@@ -110,8 +109,9 @@ def sha1_sorted(*parts: str) -> str:
     return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
 
 
-def signed(nonce: str = "1320562132", token: str = TOKEN) -> dict[str, str]:
-    timestamp = str(next(TIMESTAMPS))
+def signed(nonce: str = "1320562132", token: str = TOKEN, timestamp: int | None = None) -> dict[str, str]:
+    """The query WeChat signs a push with; the timestamp is now unless given."""
+    timestamp = str(int(time.time()) if timestamp is None else timestamp)
     return {"signature": sha1_sorted(token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce,
             "openid": OPENID}
 
@@ -472,6 +472,60 @@ def test_without_customer_service_a_slow_answer_is_waited_for() -> None:
     run(scenario, StubAgent(delay=0.3), endpoint(None, reply_deadline=0.05))
 
 
+# ---- replays and the rate limit -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("age", [301, -301, 10 * 365 * 86400])
+def test_a_signed_request_outside_the_time_window_is_403_and_the_bot_is_not_asked(age: int) -> None:
+    agent = StubAgent()
+
+    async def scenario(client: Client) -> None:
+        old = signed(timestamp=int(time.time()) - age)
+        assert await client.post(old, text_xml(QUESTION)) == (403, "forbidden")
+        assert await client.get(old | {"echostr": "1"}) == (403, "forbidden")
+        query, body = encrypted(text_xml(QUESTION, "23983561398109999"))
+        timestamp = str(int(time.time()) - age)
+        query |= {"timestamp": timestamp, "signature": sha1_sorted(TOKEN, timestamp, query["nonce"]),
+                  "msg_signature": sha1_sorted(TOKEN, timestamp, query["nonce"], fields_of(body)["Encrypt"])}
+        assert await client.post(query, body) == (403, "forbidden")
+        status, _ = await client.post(signed(timestamp=int(time.time()) - 290), text_xml(QUESTION))
+        assert status == 200
+
+    run(scenario, agent)
+    assert agent.asked == [(OPENID, QUESTION, "wechat")]
+
+
+def test_the_time_window_is_configurable_and_0_switches_it_off() -> None:
+    async def scenario(client: Client) -> None:
+        assert (await client.post(signed(timestamp=1_400_000_000), text_xml(QUESTION)))[0] == 200
+
+    run(scenario, channel_endpoint=endpoint(max_age=0))
+
+    async def narrow(client: Client) -> None:
+        assert (await client.post(signed(timestamp=int(time.time()) - 20), text_xml(QUESTION)))[0] == 403
+
+    run(narrow, channel_endpoint=endpoint(max_age=10))
+
+
+def test_an_openid_over_its_rate_limit_gets_a_polite_200_and_others_are_answered() -> None:
+    agent = StubAgent()
+    other = "oUpF8uOtherUser0000000000000"
+
+    async def scenario(client: Client) -> None:
+        for number in range(3):
+            status, body = await client.post(signed(), text_xml(f"问题{number}", f"7100{number}"))
+            assert status == 200 and fields_of(body)["Content"] == ANSWER
+        assert fields_of((await client.post(signed(), text_xml("问题0", "71000")))[1])["Content"] == ANSWER  # retry
+        status, body = await client.post(signed(), text_xml("问题3", "71003"))
+        assert status == 200 and fields_of(body)["Content"] == SLOW_DOWN
+        assert fields_of((await client.post(signed(), text_xml("问题3", "71003")))[1])["Content"] == SLOW_DOWN
+        status, body = await client.post(signed(), text_xml("你好", "71004").replace(OPENID, other))
+        assert status == 200 and fields_of(body)["Content"] == ANSWER and fields_of(body)["ToUserName"] == other
+
+    run(scenario, agent, endpoint(rate_limit=3))
+    assert agent.asked == [(OPENID, "问题0", "wechat"), (OPENID, "问题1", "wechat"), (OPENID, "问题2", "wechat"),
+                           (other, "你好", "wechat")]
+
+
 # ---- hostile and malformed requests --------------------------------------------------------------------------
 
 XXE = ('<?xml version="1.0"?><!DOCTYPE xml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
@@ -628,11 +682,22 @@ def test_fit_text_prefers_a_nearby_line_end() -> None:
 
 def test_config_from_environment_with_credentials_overriding() -> None:
     environ = {"WECHAT_TOKEN": "env-token", "WECHAT_APPID": APP_ID, "WECHAT_AES_KEY": AES_KEY,
-               "WECHAT_APPSECRET": "secret", "WECHAT_ASYNC_REPLY": "true", "WECHAT_REPLY_DEADLINE": "3"}
-    assert WeChatConfig.load(None, environ) == WeChatConfig("env-token", APP_ID, AES_KEY, "secret", True, 3.0)
-    overridden = WeChatConfig.load({"token": "yaml-token", "async_reply": False, "reply_deadline": 4}, environ)
-    assert (overridden.token, overridden.async_reply, overridden.reply_deadline) == ("yaml-token", False, 4.0)
-    assert WeChatConfig.load(None, {}) == WeChatConfig("", "", "", "", False, 4.5)
+               "WECHAT_APPSECRET": "secret", "WECHAT_ASYNC_REPLY": "true", "WECHAT_REPLY_DEADLINE": "3",
+               "WECHAT_MAX_AGE": "60", "RATE_LIMIT_WECHAT": "5"}
+    assert WeChatConfig.load(None, environ) == WeChatConfig("env-token", APP_ID, AES_KEY, "secret", True, 3.0,
+                                                            60.0, 5)
+    overridden = WeChatConfig.load({"app_id": "wx-yaml", "async_reply": False, "reply_deadline": 4, "max_age": 0},
+                                   environ)
+    assert (overridden.token, overridden.app_id, overridden.async_reply, overridden.reply_deadline,
+            overridden.max_age) == ("env-token", "wx-yaml", False, 4.0, 0.0)
+    assert WeChatConfig.load(None, {}) == WeChatConfig("", "", "", "", False, 4.5, 300.0, 20)
+    assert "env-token" not in repr(WeChatConfig.load(None, environ)) and AES_KEY not in repr(overridden)
+
+
+@pytest.mark.parametrize("key", ["token", "aes_key", "app_secret"])
+def test_secrets_in_credentials_yml_are_refused(key: str) -> None:
+    with pytest.raises(ValueError, match=f"sets {key} of the WeChat channel: secrets come only from the environment"):
+        WeChatConfig.load({key: "in-the-file"}, {})
 
 
 def test_from_credentials_builds_the_customer_service_client_only_with_a_secret(
@@ -644,6 +709,8 @@ def test_from_credentials_builds_the_customer_service_client_only_with_a_secret(
     plain = WeChatInput.from_credentials(None)
     assert (WeChatInput.name(), plain.url_prefix()) == ("wechat", "wechat")
     assert plain.endpoint.customer_service is None and plain.endpoint.crypto is None
-    with_secret = WeChatInput.from_credentials({"app_secret": "secret", "aes_key": AES_KEY})
+    monkeypatch.setenv("WECHAT_APPSECRET", "secret")
+    monkeypatch.setenv("WECHAT_AES_KEY", AES_KEY)
+    with_secret = WeChatInput.from_credentials(None)
     assert isinstance(with_secret.endpoint.customer_service, WeChatCustomerService)
     assert with_secret.endpoint.crypto is not None

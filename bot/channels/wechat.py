@@ -1,7 +1,8 @@
 """The WeChat official-account channel at /webhooks/wechat/webhook (credentials.yml: bot.channels.wechat.WeChatInput).
 
-WeChatEndpoint holds the behaviour without a web framework (verification, messages, retries, the 5-second window);
-WeChatInput is the Rasa input channel that mounts it on a Sanic blueprint.
+WeChatEndpoint holds the behaviour without a web framework (verification, the replay window, messages, retries,
+the rate limit per openid, the 5-second window); WeChatInput is the Rasa input channel that mounts it on a Sanic
+blueprint. With REDIS_HOST set (the cluster), the MsgIds and the rate limit are shared by every process.
 """
 from __future__ import annotations
 
@@ -33,7 +34,8 @@ from bot.channels.wechat_protocol import (
     verify_signature,
 )
 from bot.channels.turns import Turns, TurnSettings
-from bot.channels.wechat_replies import BOT_FAILED, NOT_TEXT, WELCOME, choose, compose
+from bot.channels.wechat_replies import BOT_FAILED, NOT_TEXT, SLOW_DOWN, WELCOME, choose, compose
+from bot.limits import Limits, RateLimiter, RedisReplies, rate_limiter, redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +44,7 @@ REPLY_TTL_SECONDS = 60.0  # WeChat's three tries of one message end within about
 OPTIONS_TTL_SECONDS = 30 * 60.0
 CACHE_ENTRIES = 10_000
 TRUE_WORDS = {"1", "true", "yes", "on"}
+SECRET_KEYS = ("token", "aes_key", "app_secret")  # only from the environment, never from credentials.yml
 
 # (openid, text) → the bot's messages for that turn.
 Ask = Callable[[str, str], Awaitable[list[dict[str, Any]]]]
@@ -68,27 +71,39 @@ class WeChatCustomerService:
 
 @dataclass(frozen=True)
 class WeChatConfig:
-    """The channel's settings: environment variables, each overridable by a credentials.yml key."""
+    """The channel's settings: environment variables; those that are not secrets can be overridden by a
+    credentials.yml key (the token and the keys are refused there: secrets come only from the environment)."""
 
-    token: str = ""
+    token: str = field(default="", repr=False)
     app_id: str = ""
-    aes_key: str = ""
-    app_secret: str = ""
+    aes_key: str = field(default="", repr=False)
+    app_secret: str = field(default="", repr=False)
     async_reply: bool = False
     reply_deadline: float = 4.5
+    max_age: float = 300.0  # seconds a signed request's timestamp may be off the clock; 0: no replay window
+    rate_limit: int = Limits.wechat  # messages a minute per openid; 0: no limit
 
     @classmethod
     def load(cls, credentials: Mapping[str, Any] | None, environ: Mapping[str, str] = os.environ) -> WeChatConfig:
+        in_file = [key for key in SECRET_KEYS if (credentials or {}).get(key) not in (None, "")]
+        if in_file:
+            raise ValueError(f"credentials.yml sets {', '.join(in_file)} of the WeChat channel: secrets come only "
+                             "from the environment (WECHAT_TOKEN, WECHAT_AES_KEY, WECHAT_APPSECRET)")
+
         def setting(key: str, variable: str, default: str = "") -> str:
             value = (credentials or {}).get(key)
             return str(value) if value not in (None, "") else environ.get(variable, default)
 
-        return cls(token=setting("token", "WECHAT_TOKEN"),
+        max_age = float(setting("max_age", "WECHAT_MAX_AGE", "300"))
+        if max_age < 0:
+            raise ValueError(f"WECHAT_MAX_AGE must be 0 (no replay window) or more seconds, not {max_age}")
+        return cls(token=environ.get("WECHAT_TOKEN", ""),
                    app_id=setting("app_id", "WECHAT_APPID"),
-                   aes_key=setting("aes_key", "WECHAT_AES_KEY"),
-                   app_secret=setting("app_secret", "WECHAT_APPSECRET"),
+                   aes_key=environ.get("WECHAT_AES_KEY", ""),
+                   app_secret=environ.get("WECHAT_APPSECRET", ""),
                    async_reply=setting("async_reply", "WECHAT_ASYNC_REPLY").strip().lower() in TRUE_WORDS,
-                   reply_deadline=float(setting("reply_deadline", "WECHAT_REPLY_DEADLINE", "4.5")))
+                   reply_deadline=float(setting("reply_deadline", "WECHAT_REPLY_DEADLINE", "4.5")),
+                   max_age=max_age, rate_limit=Limits.load(environ).wechat)
 
 
 class TtlCache(Generic[K, V]):
@@ -130,26 +145,30 @@ class PendingReply:
 
 
 class WeChatEndpoint:
-    """The channel's behaviour, free of the web framework: requests in, response bodies out."""
+    """The channel's behaviour, free of the web framework: requests in, response bodies out. `limiter` counts the
+    messages per openid (default: in this process); `shared` holds the MsgIds across processes (a cluster)."""
 
-    def __init__(self, config: WeChatConfig, customer_service: CustomerService | None = None) -> None:
+    def __init__(self, config: WeChatConfig, customer_service: CustomerService | None = None,
+                 limiter: RateLimiter | None = None, shared: RedisReplies | None = None) -> None:
         self.config = config
         self.customer_service = customer_service
+        self.limiter = limiter or rate_limiter(None)
+        self.shared = shared
         self.crypto = WeChatCrypto(config.token, config.aes_key, config.app_id) if config.aes_key else None
         self.replies: TtlCache[str, PendingReply] = TtlCache(REPLY_TTL_SECONDS, CACHE_ENTRIES)
         self.options: TtlCache[str, list[str]] = TtlCache(OPTIONS_TTL_SECONDS, CACHE_ENTRIES)
         self._tasks: set[asyncio.Task[None]] = set()
 
     def verify(self, query: Mapping[str, str]) -> str:
-        """The server-configuration check: echo `echostr` when the signature is ours."""
-        verify_signature(self.config.token, query)
+        """The server-configuration check: echo `echostr` when the signature is ours and recent."""
+        verify_signature(self.config.token, query, self.config.max_age)
         return query.get("echostr", "")
 
     async def receive(self, query: Mapping[str, str], body: bytes, ask: Ask) -> str:
         """The response body for a pushed message: a passive XML reply (encrypted in safe mode) or 'success'."""
         if len(body) > MAX_BODY_BYTES:
             raise ProtocolError(f"body of {len(body)} bytes")
-        verify_signature(self.config.token, query)
+        verify_signature(self.config.token, query, self.config.max_age)
         message, safe = self._open(query, body)
         reply = await self._reply_to(message, ask)
         if reply is None:
@@ -175,8 +194,13 @@ class WeChatEndpoint:
         return await self._bot_reply(message, ask)
 
     async def _bot_reply(self, message: Message, ask: Ask) -> str | None:
-        """The bot's answer within the deadline; past it (or always, if so switched) deferred to customer service."""
-        pending = self._pending(message, ask)
+        """The bot's answer within the deadline; past it (or always, if so switched) deferred to customer service.
+        A retry of a message that another process of the cluster is answering gets that process's answer."""
+        pending = self.replies.get(message.key)
+        if pending is None:
+            if self.shared is not None and not await self.shared.claim(message.key):
+                return await self.shared.answer(message.key, self.config.reply_deadline)
+            pending = self._pending(message, ask)
         if pending.deferred:
             return None
         if self.config.async_reply and self.customer_service is not None:
@@ -198,17 +222,25 @@ class WeChatEndpoint:
         if pending is None:
             pending = PendingReply()
             self.replies.put(message.key, pending)
-            task = asyncio.create_task(self._answer(message.openid, message.question, pending, ask))
+            task = asyncio.create_task(self._answer(message, pending, ask))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         return pending
 
-    async def _answer(self, openid: str, question: str, pending: PendingReply, ask: Ask) -> None:
-        """Ask the bot, settle the pending reply, and send it by customer service if a request deferred it."""
-        text = await self._ask_bot(openid, question, ask)
+    async def _answer(self, message: Message, pending: PendingReply, ask: Ask) -> None:
+        """Ask the bot (within the openid's rate limit), settle the pending reply (and the shared one), and send it
+        by customer service if a request deferred it."""
+        wait = await self.limiter.wait_seconds("wechat:" + message.openid, self.config.rate_limit)
+        if wait:
+            logger.info("wechat: %s sends too fast; asked to slow down (%s s)", message.openid, wait)
+            text = SLOW_DOWN
+        else:
+            text = await self._ask_bot(message.openid, message.question, ask)
         pending.text.set_result(text)
+        if self.shared is not None:
+            await self.shared.settle(message.key, text)
         if pending.deferred and self.customer_service is not None:
-            await deliver(self.customer_service, openid, text)
+            await deliver(self.customer_service, message.openid, text)
 
     async def _ask_bot(self, openid: str, question: str, ask: Ask) -> str:
         """One turn of the bot as a single WeChat text; a digit picks from the options shown last time."""
@@ -248,7 +280,10 @@ class WeChatInput(InputChannel):
             customer_service = WeChatCustomerService(config.app_id, config.app_secret)
         elif config.async_reply:
             logger.warning("wechat: WECHAT_ASYNC_REPLY needs WECHAT_APPID and WECHAT_APPSECRET; replying passively")
-        return cls(WeChatEndpoint(config, customer_service), Turns(TurnSettings.load(credentials)))
+        client = redis_client()
+        shared = RedisReplies(client) if client is not None else None
+        return cls(WeChatEndpoint(config, customer_service, rate_limiter(client), shared),
+                   Turns(TurnSettings.load(credentials)))
 
     def __init__(self, endpoint: WeChatEndpoint, turns: Turns | None = None) -> None:
         self.endpoint = endpoint

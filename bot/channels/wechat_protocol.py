@@ -69,8 +69,10 @@ class Message:
         return self.get("MsgId") or f"{self.openid}:{self.get('CreateTime')}:{self.msg_type}"
 
 
-def verify_signature(token: str, query: Mapping[str, str]) -> None:
-    """Check the URL signature: SHA1 of the sorted token, timestamp and nonce."""
+def verify_signature(token: str, query: Mapping[str, str], max_age: float = 0, now: float | None = None) -> None:
+    """Check the URL signature (SHA1 of the sorted token, timestamp and nonce) and, with a `max_age` in seconds,
+    that its timestamp is within that many seconds of `now` (default: the clock), so that a request recorded
+    earlier cannot be replayed."""
     signature, timestamp, nonce = (query.get(k, "") for k in ("signature", "timestamp", "nonce"))
     if not (token and signature and timestamp and nonce):
         raise SignatureError("missing token, signature, timestamp or nonce")
@@ -78,6 +80,12 @@ def verify_signature(token: str, query: Mapping[str, str]) -> None:
         check_signature(token, signature, timestamp, nonce)
     except InvalidSignatureException as error:
         raise SignatureError("wrong signature") from error
+    if max_age:
+        if not timestamp.isdigit():
+            raise SignatureError(f"timestamp {timestamp[:20]!r} is not a number")
+        age = (time.time() if now is None else now) - int(timestamp)
+        if abs(age) > max_age:
+            raise SignatureError(f"timestamp {age:.0f} s from now, outside the {max_age:.0f} s window")
 
 
 def parse_fields(body: bytes) -> dict[str, str]:

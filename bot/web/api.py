@@ -10,6 +10,7 @@ import aiohttp
 from aiohttp import web
 
 from actions.understanding import items_by_text, understand
+from bot.limits import Limits, RateLimiter
 from bot.unavailable import unavailable_reply
 from knowledge.manifest import Document
 from knowledge.query import Conflict, Fact, Gap, Guide, ItemGuide, KnowledgeBase, Region, Source
@@ -17,6 +18,9 @@ from knowledge.query import Conflict, Fact, Gap, Guide, ItemGuide, KnowledgeBase
 KB = web.AppKey("kb", KnowledgeBase)
 RASA_URL = web.AppKey("rasa_url", str)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
+LIMITS = web.AppKey("limits", Limits)
+LIMITER = web.AppKey("limiter", RateLimiter)
+BEHIND_PROXY = web.AppKey("behind_proxy", bool)
 
 MAX_QUERY = 200
 MAX_MESSAGE = 1000
@@ -201,6 +205,22 @@ def reply_json(reply: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
+def client_address(request: web.Request) -> str:
+    """The caller's address: nginx's X-Real-IP when the server is behind it (WEB_BEHIND_PROXY), else the peer's."""
+    if request.app[BEHIND_PROXY] and request.headers.get("X-Real-IP"):
+        return request.headers["X-Real-IP"]
+    return request.remote or ""
+
+
+async def within_limits(request: web.Request, sender: str) -> None:
+    """ApiError 429 (with Retry-After) when the client address or the sender sends too many messages a minute."""
+    limits, limiter = request.app[LIMITS], request.app[LIMITER]
+    wait = await limiter.wait_seconds("chat-address:" + client_address(request), limits.address) \
+        or await limiter.wait_seconds("chat-sender:" + sender, limits.sender)
+    if wait:
+        raise ApiError(429, f"您发消息太快了，请稍等 {wait} 秒再发。", retry_after=wait)
+
+
 async def chat(request: web.Request) -> web.Response:
     """Forward {sender, message} to Rasa's REST webhook; answer with the bot's messages."""
     try:
@@ -216,6 +236,7 @@ async def chat(request: web.Request) -> web.Response:
         raise ApiError(400, "message 不能为空")
     if len(message) > MAX_MESSAGE:
         raise ApiError(400, f"message 过长（最多 {MAX_MESSAGE} 字）")
+    await within_limits(request, sender)
     url = request.app[RASA_URL].rstrip("/") + "/webhooks/rest/webhook"
     try:
         async with request.app[HTTP].post(url, json={"sender": sender, "message": message},

@@ -1,7 +1,9 @@
 """The web server: the demo page with the help widget (/), the agent console (/agent) and the JSON API (/api/).
 
 Usage: python -m bot.web.server   (env WEB_PORT, default 8080; WEB_HOST, default 0.0.0.0;
-RASA_URL, default http://localhost:5005, where /api/chat forwards to the REST channel).
+RASA_URL, default http://localhost:5005, where /api/chat forwards to the REST channel;
+RATE_LIMIT_SENDER / RATE_LIMIT_ADDRESS and REDIS_* for /api/chat's limits (bot/limits.py);
+WEB_BEHIND_PROXY=1 takes the client address from nginx's X-Real-IP).
 """
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ from pathlib import Path
 
 import aiohttp
 from aiohttp import web
+from redis.asyncio import Redis
 
+from bot.limits import Limits, rate_limiter, redis_client
 from bot.web import api
 from knowledge.query import KnowledgeBase, KnowledgeBaseError
 
@@ -23,8 +27,12 @@ STATIC = Path(__file__).parent / "static"
 PAGES = {"/": "index.html", "/agent": "agent.html", "/widget.js": "widget.js", "/widget.css": "widget.css",
          "/demo.css": "demo.css", "/agent.js": "agent.js", "/agent.css": "agent.css"}
 CONTENT_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}
-# Our own pages load nothing but their own files; widget.js and widget.css are also loaded by other sites.
+# Our own pages load nothing but their own files (no inline script); widget.js and widget.css are also loaded by
+# other sites. No page of ours may be framed (clickjacking of the console). Everything else (JSON, scripts, styles)
+# gets the strictest policy, which a browser applies if it is ever opened as a document.
 PAGE_POLICY = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+OTHER_POLICY = "default-src 'none'; frame-ancestors 'none'"
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
 MAX_BODY = 64 * 1024
 HTTP_ERRORS = {404: "没有这个接口", 405: "不支持这种请求方法", 413: "请求体过大"}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -49,30 +57,42 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except api.ApiError as error:
-        return api.json_response(error.body, error.status)
+        response = api.json_response(error.body, error.status)
+        if "retry_after" in error.body:
+            response.headers["Retry-After"] = str(error.body["retry_after"])
+        return response
     except web.HTTPException as error:
         if not request.path.startswith("/api/") or error.status < 400:
             raise
         return api.json_response({"error": HTTP_ERRORS.get(error.status, error.reason)}, error.status)
 
 
-async def _nosniff(request: web.Request, response: web.StreamResponse) -> None:
-    response.headers["X-Content-Type-Options"] = "nosniff"
+async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """On every response, errors included: no MIME sniffing, no referrer, no framing, a CSP."""
+    response.headers.update(SECURITY_HEADERS)
+    response.headers.setdefault("Content-Security-Policy", OTHER_POLICY)
 
 
-def create_app(kb: KnowledgeBase, rasa_url: str) -> web.Application:
-    """The web app over a knowledge base, forwarding chat messages to the Rasa server at `rasa_url`."""
+def create_app(kb: KnowledgeBase, rasa_url: str, limits: Limits = Limits(), redis: Redis | None = None,
+               behind_proxy: bool = False) -> web.Application:
+    """The web app over a knowledge base, forwarding chat messages to the Rasa server at `rasa_url`, within
+    `limits` counted in `redis` (else in this process); `behind_proxy`: the client address is nginx's X-Real-IP."""
     app = web.Application(middlewares=[_errors], client_max_size=MAX_BODY)
     app[api.KB] = kb
     app[api.RASA_URL] = rasa_url
+    app[api.LIMITS] = limits
+    app[api.LIMITER] = rate_limiter(redis)
+    app[api.BEHIND_PROXY] = behind_proxy
 
     async def http_client(app: web.Application) -> AsyncIterator[None]:
         async with aiohttp.ClientSession() as session:
             app[api.HTTP] = session
             yield
+        if redis is not None:
+            await redis.close()
 
     app.cleanup_ctx.append(http_client)
-    app.on_response_prepare.append(_nosniff)
+    app.on_response_prepare.append(_security_headers)
     for route, name in PAGES.items():
         app.router.add_get(route, _static(name))
     api.add_routes(app)
@@ -103,7 +123,8 @@ def main() -> int:
     except KnowledgeBaseError as error:
         print(error, file=sys.stderr)
         return 1
-    app = create_app(kb, os.environ.get("RASA_URL", "http://localhost:5005"))
+    app = create_app(kb, os.environ.get("RASA_URL", "http://localhost:5005"), Limits.load(), redis_client(),
+                     os.environ.get("WEB_BEHIND_PROXY", "").strip().lower() in ("1", "true", "yes", "on"))
     web.run_app(app, host=os.environ.get("WEB_HOST", "0.0.0.0"), port=int(os.environ.get("WEB_PORT", "8080")))
     return 0
 

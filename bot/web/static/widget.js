@@ -15,6 +15,9 @@
   const WELCOME = "您好！我是医保办事助手，可以告诉您办理医保业务要带什么材料、去哪里办、打什么电话、要多久，" +
     "答案都出自官方办事指南。\n提问时请说出您参保的城市或区县，例如「耒阳 异地安置备案要什么材料」。";
 
+  /** The server's answer to too many messages a minute (HTTP 429): its text tells the user to slow down. */
+  class SlowDown extends Error {}
+
   function newSender() {
     const bytes = new Uint8Array(12);
     crypto.getRandomValues(bytes);
@@ -186,6 +189,10 @@
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ sender: state.sender, message: text }),
       });
+      if (response.status === 429) {
+        const problem = await response.json().catch(() => ({}));
+        throw new SlowDown(problem.error || "您发消息太快了，请稍等一会儿再发。");
+      }
       if (!response.ok) throw new Error("HTTP " + response.status);
       const replies = (await response.json()).filter((r) => r.text || r.image || (r.buttons && r.buttons.length));
       setBusy(false);
@@ -197,7 +204,8 @@
       }
     } catch (error) {
       setBusy(false);
-      addMessage({ from: "bot", text: "抱歉，助手暂时连接不上，请稍后再试。", error: true }, false);
+      const text = error instanceof SlowDown ? error.message : "抱歉，助手暂时连接不上，请稍后再试。";
+      addMessage({ from: "bot", text, error: true }, false);
     }
     input.focus();
   }
