@@ -167,7 +167,8 @@ class Composer:
 
     def deadline(self, entry: ItemGuide) -> list[str]:
         """How long one has to apply: the item's own words on it (急诊后三个工作日内), never its processing time."""
-        texts = [f.text for f in entry.process + entry.notes + [n for f in entry.forms for n in f.extra.get("notes", [])]
+        form_notes = [note for form in entry.forms for note in form.extra.get("notes", [])]
+        texts = [f.text for f in entry.process + entry.notes + form_notes
                  if DEADLINE.search(f.text) or APPLY_WITHIN.search(f.text)]
         if texts:
             return [f"申请期限：{_shorten(text, 120)}" for text in _unique(texts)[:2]]

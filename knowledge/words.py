@@ -42,16 +42,19 @@ def negated(text: str, start: int) -> bool:
     return bool(_negation_before().search(text[max(0, start - 3) : start]))
 
 
+def _frozen(value: object) -> object:
+    """A YAML value as an immutable one: lists → tuples, mappings of lists → mappings of tuples."""
+    if isinstance(value, list):
+        return tuple(value)
+    if isinstance(value, dict):
+        return {key: _frozen(item) for key, item in value.items()}
+    return value
+
+
 @lru_cache(maxsize=1)
 def words() -> Words:
-    data = load_yaml(DATA_DIR / "words.yml")
-    return Words(aspects={k: tuple(v) for k, v in data["aspects"].items()}, how=tuple(data["how"]), which_words=tuple(data["which_words"]),
-                 weak_eligibility=frozenset(data["weak_eligibility"]), can_question=data["can_question"],
-                 full_list=tuple(data["full_list"]), other_topics=tuple(data["other_topics"]),
-                 filler=tuple(data["filler"]), plain_words=dict(data["plain_words"]),
-                 question_hints=dict(data["question_hints"]),
-                 negations=tuple(data["negations"]), negation_links=tuple(data["negation_links"]), destination_before=tuple(data["destination_before"]),
-                 insured_after=tuple(data["insured_after"]), origin_after=tuple(data["origin_after"]), persons={k: tuple(v) for k, v in data["persons"].items()},
-                 person_like_aliases=frozenset(data["person_like_aliases"]),
-                 material_situations={k: tuple(v) for k, v in data["material_situations"].items()},
-                 situations_of_any_entry=frozenset(data["situations_of_any_entry"]))
+    """words.yml, read once; every key of the file is a field of Words (a missing or unknown key fails here)."""
+    data = {key: _frozen(value) for key, value in load_yaml(DATA_DIR / "words.yml").items()}
+    for key in ("weak_eligibility", "person_like_aliases", "situations_of_any_entry"):
+        data[key] = frozenset(data[key])
+    return Words(**data)
