@@ -288,6 +288,8 @@ class Dialogue:
             choose_entries(self.kb, guide, words, self.state.person_type)
         if len(entries) > 1 and not named:
             entries = self._clearly_ranked(guide, entries, words)
+        if not named and len(entries) <= ENTRIES_ANSWERED_TOGETHER:
+            return False  # a few entries of a 子项 are answered side by side, not asked about
         return len(entries) > 1 and not self._same_answer(guide, entries)
 
     def _take_pending_answer(self) -> str | None:

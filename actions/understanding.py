@@ -238,9 +238,9 @@ def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]],
         longer = [ItemMatch("", "", "", word.lower(), 0.0)]
         matches = {code: match for code, match in matches.items() if match.kind != "name" or not meant
                    or code == meant[0] or not _inside_longer(normalized, match, longer)}
-    for named in [m for m in matches.values() if m.kind == "name" and m.level != "main" and len(m.matched) >= 3
-                  and m.matched not in PERSON_LIKE_ALIASES]:
-        for match in matches.values():  # 生育津贴 named beats a situation of its family (没上班 生孩子 领钱)
+    for named in [m for m in matches.values() if m.kind == "name" and m.matched not in PERSON_LIKE_ALIASES
+                  and len(m.matched) >= (3 if m.level != "main" else 5)]:
+        for match in matches.values():  # 生育津贴 (or 慢特病和特药) named beats a situation of its family (特药 申请)
             if match.kind == "situation" and match.code[:9] == named.code[:9] and match.score >= named.score:
                 match.score = named.score - 0.1
     person = person_type_in(text, entities)
@@ -254,8 +254,10 @@ def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]],
     ordered = [m for m in ordered if not (spanning and not m.code.endswith("Y") and
                                           any(m.code[:9] == main.code[:9] and _overlaps(normalized, main.matched, m.matched)
                                               for main in spanning))]
-    specific_parents = {m.code[:9] + "00Y" for m in ordered
-                        if not m.code.endswith("Y") and m.matched not in PERSON_LIKE_ALIASES}
+    scores = {m.code: m.score for m in ordered}
+    specific_parents = {m.code[:9] + "00Y" for m in ordered  # a 子项 as strong as its 主项 makes the 主项 redundant
+                        if not m.code.endswith("Y") and m.matched not in PERSON_LIKE_ALIASES
+                        and m.score >= scores.get(m.code[:9] + "00Y", 0.0)}
     ordered = [m for m in ordered if not (m.code.endswith("Y") and m.code in specific_parents)]
     return ordered, typed
 
@@ -292,13 +294,14 @@ def _overlaps(text: str, longer: str, shorter: str) -> bool:
         other < start + len(longer) and start < other + len(shorter)
 
 
-def content_bigrams(kb: KnowledgeBase, text: str) -> list[str]:
+def content_bigrams(kb: KnowledgeBase, text: str, named: tuple[str, ...] = ()) -> list[str]:
     """The character pairs of a message that can say which item it is about: without the places, the aspect
     and "how" words and the filler (医保, 请问 …) that every question shares."""
     typed = normalize(text).lower()
     blanks = [(r.start, r.start + len(r.typed)) for r in kb.find_regions(text)]
     blanks += [(start, end) for start, end, _, _ in _aspect_spans(typed)]
-    blanks += [(start, start + len(word)) for word in WORDS.how + WORDS.filler for start in _occurrences(typed, word)]
+    blanks += [(start, start + len(word)) for word in WORDS.how + WORDS.filler + named
+               for start in _occurrences(typed, word.lower())]
     kept = list(typed)
     for start, end in blanks:
         kept[start:end] = [" "] * (end - start)
@@ -313,10 +316,12 @@ def plain(text: str) -> str:
     return text
 
 
-def items_by_text(kb: KnowledgeBase, text: str, document: str | None, person_type: str | None) -> list[ItemMatch]:
-    """A document's items ranked by how well their own text matches the message (see content_bigrams), fitted
-    to the person asking, best first; only those that match at all (RANK_MINIMUM)."""
-    ranked = kb.rank_items(content_bigrams(kb, text), document)
+def items_by_text(kb: KnowledgeBase, text: str, document: str | None, person_type: str | None,
+                  named: tuple[str, ...] = ()) -> list[ItemMatch]:
+    """A document's items ranked by how well their own text matches the message (see content_bigrams; `named`:
+    words already read as an item's name, left out), fitted to the person asking, best first; only those that
+    match at all (RANK_MINIMUM)."""
+    ranked = kb.rank_items(content_bigrams(kb, text, named), document)
     for match in ranked:
         match.score *= person_fit(match.name, person_type)
     return sorted((match for match in ranked if match.score >= RANK_MINIMUM), key=lambda m: -m.score)
@@ -334,7 +339,8 @@ def _family_member_first(kb: KnowledgeBase, items: list[ItemMatch], text: str, r
     if not items or not items[0].code.endswith("Y"):
         return items
     document = region.document if region is not None and region.covered else None
-    family = [m for m in items_by_text(kb, text, document, person_type) if m.code[:9] == items[0].code[:9]
+    named = tuple(m.matched for m in items if m.kind == "name")  # 医疗救助 named is no clue to which 子项
+    family = [m for m in items_by_text(kb, text, document, person_type, named) if m.code[:9] == items[0].code[:9]
               and not m.code.endswith("Y")]
     clear = close_candidates(family)
     if len(clear) != 1:

@@ -1,0 +1,134 @@
+"""Reading what citizens actually type, end to end through the REST channel (the real Rasa server, action server and
+knowledge base): items named by a situation, questions the documents do not answer, a 医保 question beside another
+matter, a greeting around a question, the whole question answered, and the short answer that completes a question.
+Every expected value is the documents' own; the sentences are not in the training data.
+
+Fast checks of the same reading without the servers (actions/understanding.py, knowledge/query.py) are at the end."""
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from conftest import Servers, reply_text, say
+
+from actions.understanding import aspects_in, understand
+from knowledge.query import KnowledgeBase
+
+_senders = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def rest(servers: Servers) -> str:
+    return servers.rest_url
+
+
+def conversation(rest: str, messages: list[str]) -> list[str]:
+    sender = f"understanding-{next(_senders)}"
+    return [reply_text(say(rest, sender, message)) for message in messages]
+
+
+# message → what the one reply must contain (the item found from the situation, and that document's own facts)
+SITUATIONS = {
+    "衡山县的 我妈居民医保上名字登记错了一个字 想改过来 要准备什么":
+        ["城乡居民参保信息变更登记", "衡阳市基本医疗保险城乡居民参保信息变更登记表"],
+    "孝感 我在外地医院做了结扎手术 当时没能直接结算 这笔钱怎么报": ["计划生育医疗费支付", "湖北省"],
+    "郴州 我们公司换了法人 单位医保信息要咋个改 要么子材料": ["郴州市基本医疗保险参保单位信息变更登记表"],
+    "沅江 单位职工的参加工作时间登记错了 要更正 需要哪些材料": ["湖南省基本医疗保险职工参保信息变更登记表"],
+}
+
+
+@pytest.mark.parametrize("message", sorted(SITUATIONS))
+def test_an_item_described_by_a_situation_is_answered(rest: str, message: str) -> None:
+    reply = conversation(rest, [message])[0]
+    for text in SITUATIONS[message]:
+        assert text in reply, reply
+    assert "请问您想办理哪项医保业务" not in reply
+
+
+def test_a_question_no_document_answers_is_said_so_without_asking_the_city(rest: str) -> None:
+    reply = conversation(rest, ["我的医保卡密码忘了怎么办"])[0]
+    assert "没有写医保卡（社保卡）或医保电子凭证密码" in reply
+    assert "哪个城市" not in reply
+
+
+def test_a_balance_question_gets_changsha_own_item_once_the_city_is_known(rest: str) -> None:
+    first, second = conversation(rest, ["医保卡余额怎么查", "长沙的"])
+    assert "只有长沙市办事指南列有“医保个人账户信息查询”" in first
+    assert "【医保个人账户信息查询｜长沙市】" in second and "参保人身份证" in second
+
+
+def test_selling_a_card_is_refused(rest: str) -> None:
+    reply = conversation(rest, ["衡阳 我想把医保卡卖了 怎么卖"])[0]
+    assert "不能帮您办这件事" in reply
+    assert "监督电话" in reply  # the region's supervision phones from the documents, to report it
+
+
+def test_the_other_matter_is_declined_and_the_medical_insurance_question_answered(rest: str) -> None:
+    reply = conversation(rest, ["长沙高新区 住房公积金怎么提取 另外我离职了要开医保参保凭证 去哪里开"])[0]
+    assert "“住房公积金”不属于医保经办事项" in reply
+    assert "桐梓坡西路668号" in reply
+
+
+def test_a_greeting_around_a_question_is_not_small_talk(rest: str) -> None:
+    reply = conversation(rest, ["你好，请问一下耒阳异地安置备案要带什么材料，谢谢，再见"])[0]
+    assert "常住人口登记卡" in reply and "祝您办事顺利" not in reply
+
+
+def test_an_office_comes_with_its_phone(rest: str) -> None:
+    reply = conversation(rest, ["衡山县 开参保凭证到哪里办"])[0]
+    assert "衡山县工业园政务中心三楼" in reply and "0734-5810966" in reply
+
+
+def test_a_deadline_to_apply_is_not_answered_with_the_processing_time(rest: str) -> None:
+    reply = conversation(rest, ["宁乡的 急诊备案有没有时间限制"])[0]
+    assert "急诊后三个工作日内" in reply
+
+
+def test_a_bare_city_completes_the_first_question_with_all_its_aspects(rest: str) -> None:
+    replies = conversation(rest, ["医保关系转移接续 要准备哪些材料 要多久", "衡阳"])
+    assert "哪个城市" in replies[0]
+    assert "衡阳市基本医疗保险关系转移接续申请表" in replies[1] and "办理时限" in replies[1]
+
+
+def test_entries_that_differ_are_answered_side_by_side_not_asked(rest: str) -> None:
+    reply = conversation(rest, ["醴陵的 公司有个员工辞职了 单位要给他把医保停掉 要交什么"])[0]
+    assert "请问您要办理哪一项" not in reply
+    assert "《湖南省职工基本医疗保险参保登记表》（减少登记）" in reply
+
+
+def test_a_person_status_opens_its_dialog_over_a_situation_of_another_item(rest: str) -> None:
+    replies = conversation(rest, ["我家是低保户 住院自己付的钱还能报吗", "郴州"])
+    assert "郴州市医疗救助申请审批表" in replies[-1]
+
+
+# Without the servers ----------------------------------------------------------------------------------------------
+
+def read(kb: KnowledgeBase, text: str):
+    return understand(kb, {"text": text})
+
+
+def test_situations_outrank_generic_aliases_and_names_outrank_situations(kb: KnowledgeBase) -> None:
+    assert read(kb, "孝感 在外地医院做了结扎手术 没能直接用医保结算").items[0].code == "002036007003"
+    assert read(kb, "黄石大冶的 换工作要去外地 新单位要医保参保凭证 开这个带什么").items[0].code == "002036003001"
+    assert read(kb, "永兴县 在外地做了结扎手术没直接结算 计划生育医疗费回来报").items[0].code == "002036007003"
+
+
+def test_places_of_origin_destination_and_residence(kb: KnowledgeBase) -> None:
+    assert read(kb, "我们是邵阳人 在长沙租房住 小孩能参加居民医保吗").region.id == "湖南省/长沙市"
+    assert read(kb, "之前在东莞上班交的医保 现在回邵阳工作了").region.id == "湖南省/邵阳市"
+    assert read(kb, "醴陵的 公司员工辞职").region.id == "湖南省/株洲市/醴陵市"
+    assert read(kb, "公安局开的死亡证明").region is None
+
+
+def test_aspects_come_from_the_words_and_yes_no_questions_bring_conditions() -> None:
+    assert aspects_in("衡山县 开参保凭证到哪里办", "") == ["office", "phone"]
+    assert aspects_in("能不能网上办", "ask_eligibility") == ["online"]
+    assert aspects_in("职工医保个人账户的钱能一次性取出来吗 要等多久", "") == ["time_limit", "conditions"]
+    assert aspects_in("生育津贴能领多少", "ask_eligibility") == ["amount"]
+    assert aspects_in("长沙 住院报销最晚多久之内要去办", "ask_time_limit") == ["deadline"]
+
+
+def test_dialect_misspellings_and_negations(kb: KnowledgeBase) -> None:
+    assert read(kb, "天门 在外省看门诊没刷上医保 回来保销要什么材料").items[0].code.startswith("0020360060")
+    assert read(kb, "我没上班 交的是居民医保").person_type == "居民"
+    assert not kb.find_situations("我没有上环")
