@@ -84,7 +84,8 @@ def cluster(kb: KnowledgeBase, request: pytest.FixtureRequest) -> Iterator[Clust
     model = trained_model()
     folder = ROOT / "build" / f"test-cluster-{os.getpid()}"
     failed_before = request.session.testsfailed
-    cluster = Cluster(model, folder, rasa_servers=2)
+    # Many conversations at once from one client address: nginx's REST limit (tests/test_security.py) is lifted.
+    cluster = Cluster(model, folder, rasa_servers=2, rest_rate="1000r/s")
     try:
         cluster.start()
     except ServiceMissing as error:

@@ -14,6 +14,7 @@ from bot.limits import Limits, RateLimiter
 from bot.unavailable import unavailable_reply
 from knowledge.manifest import Document
 from knowledge.query import Conflict, Fact, Gap, Guide, ItemGuide, KnowledgeBase, Region, Source
+from knowledge.text import normalize
 
 KB = web.AppKey("kb", KnowledgeBase)
 RASA_URL = web.AppKey("rasa_url", str)
@@ -154,9 +155,18 @@ async def regions(request: web.Request) -> web.Response:
     return json_response({"regions": tree})
 
 
+def _without_places(kb: KnowledgeBase, query: str) -> str:
+    """The words of a query without the places it names (耒阳 生育 → 生育), for the full-text search."""
+    remainder = list(normalize(query).lower())
+    for place in kb.find_regions(query):
+        remainder[place.start:place.start + len(place.typed)] = " " * len(place.typed)
+    return "".join(remainder).strip()
+
+
 async def search(request: web.Request) -> web.Response:
     """How the assistant reads a free text: its region (the `region` parameter, else the place the text names),
-    the items it names or describes, else its items ranked by their own text, and the aspects it asks."""
+    the items it names or describes, else the full-text search over names and materials, else the items ranked by
+    their own text, and the aspects it asks."""
     kb = request.app[KB]
     query = text_param(request, "q", MAX_QUERY)
     chosen = text_param(request, "region", MAX_QUERY, required=False)
@@ -169,7 +179,8 @@ async def search(request: web.Request) -> web.Response:
         region, alternatives = reading.region, reading.ambiguous_regions
         region_from = "text" if region else None
     document = region.document if region is not None and region.covered else None
-    items = reading.items or items_by_text(kb, query, document, reading.person_type)
+    items = reading.items or kb.find_items(_without_places(kb, query), limit=10) or \
+        items_by_text(kb, query, document, reading.person_type)
     return json_response({
         "query": query,
         "region": region_json(region) if region else None,
