@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import urllib.error
@@ -154,3 +155,30 @@ def say(url: str, sender: str, message: str) -> list[dict]:
 
 def reply_text(replies: list[dict]) -> str:
     return "\n".join(r.get("text", "") for r in replies)
+
+
+def conversation(rest: str, sender: str, messages: list[str]) -> list[str]:
+    """Send the messages one after the other as `sender`; the text of each reply."""
+    return [reply_text(say(rest, sender, message)) for message in messages]
+
+
+@contextmanager
+def running_cluster(request: pytest.FixtureRequest, name: str, purpose: str, **options: Any) -> Iterator[Any]:
+    """The deployment's topology (deploy/cluster.py) in build/<name>-<pid>, started for a test module and stopped
+    after it; its logs are kept when a test failed. `options` go to Cluster (rasa_servers, rest_rate, env …)."""
+    from deploy.cluster import ROOT, Cluster, ServiceMissing
+    folder = ROOT / "build" / f"{name}-{os.getpid()}"
+    failed_before = request.session.testsfailed
+    cluster = Cluster(trained_model(), folder, **options)
+    try:
+        cluster.start()
+    except ServiceMissing as error:
+        pytest.fail(f"{error} — the {purpose} needs the real PostgreSQL, Redis and nginx", pytrace=False)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+        if request.session.testsfailed == failed_before:
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            print(f"\nthe cluster's logs are kept in {folder / 'logs'}")

@@ -11,8 +11,6 @@ model; otherwise the current one (trained if needed, as tests/test_e2e.py does).
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import urllib.error
 import urllib.request
 import uuid
@@ -23,9 +21,9 @@ from dataclasses import dataclass, field
 import psycopg2
 import pytest
 import redis
-from conftest import trained_model
+from conftest import running_cluster
 
-from deploy.cluster import DB_NAME, DB_USER, ROOT, Cluster, ServiceMissing
+from deploy.cluster import DB_NAME, DB_USER, Cluster
 from knowledge.query import KnowledgeBase
 from knowledge.text import normalize
 
@@ -80,24 +78,10 @@ def conversations(kb: KnowledgeBase) -> list[Conversation]:
 
 
 @pytest.fixture(scope="module")
-def cluster(kb: KnowledgeBase, request: pytest.FixtureRequest) -> Iterator[Cluster]:
-    model = trained_model()
-    folder = ROOT / "build" / f"test-cluster-{os.getpid()}"
-    failed_before = request.session.testsfailed
+def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
     # Many conversations at once from one client address: nginx's REST limit (tests/test_security.py) is lifted.
-    cluster = Cluster(model, folder, rasa_servers=2, rest_rate="1000r/s")
-    try:
-        cluster.start()
-    except ServiceMissing as error:
-        pytest.fail(f"{error} — the scale-out test needs the real PostgreSQL, Redis and nginx", pytrace=False)
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
-        if request.session.testsfailed == failed_before:
-            shutil.rmtree(folder, ignore_errors=True)
-        else:
-            print(f"\nthe cluster's logs are kept in {folder / 'logs'}")
+    with running_cluster(request, "test-cluster", "scale-out test", rasa_servers=2, rest_rate="1000r/s") as started:
+        yield started
 
 
 def say(url: str, sender: str, message: str) -> tuple[str, str]:

@@ -8,6 +8,7 @@ import itertools
 
 import pytest
 from conftest import Servers, reply_text, say
+from conftest import conversation as talk
 
 from knowledge.query import KnowledgeBase
 
@@ -77,9 +78,7 @@ def rest(servers: Servers) -> str:
 
 
 def conversation(rest: str, messages: list[str]) -> list[str]:
-    """Send the messages as one new user; the text of each reply."""
-    sender = f"eligibility-{next(_senders)}"
-    return [reply_text(say(rest, sender, message)) for message in messages]
+    return talk(rest, f"eligibility-{next(_senders)}", messages)
 
 
 def test_every_leaf_of_every_tree_has_a_conversation(kb: KnowledgeBase) -> None:

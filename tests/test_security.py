@@ -18,7 +18,6 @@ import asyncio
 import ipaddress
 import json
 import os
-import shutil
 import time
 import urllib.error
 import urllib.request
@@ -29,7 +28,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from conftest import Servers, running_servers, trained_model
+from conftest import Servers, running_cluster, running_servers
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -40,7 +39,7 @@ from test_browser import bot_texts, browser, fresh_demo_page, in_widget, wait  #
 from test_wechat import AES_KEY, APP_ID, TOKEN, encrypted, fields_of, signed, text_xml
 
 from bot.channels.wechat_replies import SLOW_DOWN
-from deploy.cluster import ROOT, Cluster, ServiceMissing
+from deploy.cluster import Cluster
 
 XSS = "<img src=x onerror=alert(1)>"
 API_TOKEN = "-api-token-" + uuid.uuid4().hex  # a leading "-", as secrets.token_urlsafe makes some
@@ -317,20 +316,9 @@ def test_no_secret_is_in_the_logs(site: Servers) -> None:
 @pytest.fixture(scope="module")
 def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
     """The deployment's topology with a low REST limit in nginx (2 r/s) and WeChat's limit at 5 a minute."""
-    folder = ROOT / "build" / f"test-security-cluster-{os.getpid()}"
-    failed_before = request.session.testsfailed
-    cluster = Cluster(trained_model(), folder, rasa_servers=2, web_servers=2, rest_rate="2r/s",
-                      env={"WECHAT_TOKEN": TOKEN, "RATE_LIMIT_WECHAT": "5"})
-    try:
-        cluster.start()
-    except ServiceMissing as error:
-        pytest.fail(f"{error} — the deployment test needs the real PostgreSQL, Redis and nginx", pytrace=False)
-    try:
-        yield cluster
-    finally:
-        cluster.stop()
-        if request.session.testsfailed == failed_before:
-            shutil.rmtree(folder, ignore_errors=True)
+    with running_cluster(request, "test-security-cluster", "deployment test", rasa_servers=2, web_servers=2,
+                         rest_rate="2r/s", env={"WECHAT_TOKEN": TOKEN, "RATE_LIMIT_WECHAT": "5"}) as started:
+        yield started
 
 
 def test_through_nginx_only_the_channels_and_the_web_server_answer(cluster: Cluster) -> None:

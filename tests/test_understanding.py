@@ -9,7 +9,8 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from conftest import Servers, reply_text, say
+from conftest import Servers
+from conftest import conversation as talk
 
 from actions.understanding import aspects_in, understand
 from knowledge.query import KnowledgeBase
@@ -23,8 +24,7 @@ def rest(servers: Servers) -> str:
 
 
 def conversation(rest: str, messages: list[str]) -> list[str]:
-    sender = f"understanding-{next(_senders)}"
-    return [reply_text(say(rest, sender, message)) for message in messages]
+    return talk(rest, f"understanding-{next(_senders)}", messages)
 
 
 # message → what the one reply must contain (the item found from the situation, and that document's own facts)
