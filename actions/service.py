@@ -24,12 +24,8 @@ ITEM_BUTTONS = ["异地就医备案", "门诊慢特病认定", "生育津贴", "
 # The questions a dialog answers ("how do I", "which one", "can I", "what to bring"); a message whose words ask for
 # phones, addresses, time limits … is answered at once.
 TREE_ASPECTS = {"overview", "materials", "eligibility", "process", "amount"}
-# Ranking items by their own text (BM25 over bigrams): the least score that counts, and how near the first a
-# candidate must be for the assistant to ask rather than answer the first.
-RANK_MINIMUM = 6.0
 # Up to this many entries of an item the message may mean are answered side by side instead of asked about.
 ENTRIES_ANSWERED_TOGETHER = 3
-RANK_CLOSE = 0.7
 NOT_COVERED = ("您说的“{place}”不在我的资料范围内：我只有湖南省（衡阳、郴州、长沙的医保经办办事指南和湖南省2025年版事项清单）"
                "和湖北省的医保办事资料。医保业务一般向参保地的医保经办机构办理，请咨询参保地医保部门。")
 

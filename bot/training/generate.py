@@ -125,10 +125,10 @@ def _lookups_yaml(vocabulary: Vocabulary) -> str:
     for name in vocabulary.regions + vocabulary.items:
         if name.value and name.text != name.value:
             synonyms.setdefault(name.value, []).append(name.text)
-    for value, words in vocabulary.persons.items():
-        synonyms.setdefault(value, []).extend(w for w in words if w != value)
-    for value, words in sorted(synonyms.items()):
-        lines += [f"- synonym: \"{value}\"", "  examples: |"] + [f"    - {w}" for w in sorted(set(words))]
+    for value, typed in vocabulary.persons.items():
+        synonyms.setdefault(value, []).extend(w for w in typed if w != value)
+    for value, typed in sorted(synonyms.items()):
+        lines += [f"- synonym: \"{value}\"", "  examples: |"] + [f"    - {w}" for w in sorted(set(typed))]
     return "\n".join(lines) + "\n"
 
 
