@@ -32,6 +32,8 @@ MATERIALS_SHOWN = 8
 # Words that make a sentence of an item a condition (前一年内没有…处罚, 满…年, 须…).
 CONDITION = re.compile(r"条件|承诺|符合|满足|不得|须|应当|应在|以上|以内|之内|不超过|累计|年限|周岁|孕周|周以上|方可|才能|仅限")
 CONDITIONS_SHOWN = 3
+# A note of an item that says where it is done (转出或转入地经办机构均可受理).
+WHERE_TO_APPLY = re.compile(r"(均可|可在|可向|到|在).{0,12}(受理|办理)|经办机构.{0,4}受理")
 WHERE_TO_GET = re.compile(r"下载|领取|索取|获取|http|www\.")
 # The item whose gaps and channels a hand-off cites when the conversation names no item.
 GENERAL_ITEM = "002036001001"
@@ -126,6 +128,8 @@ class Composer:
         accepting = entry.sections.get("受理单位")
         if accepting and not entry.offices:
             lines.append(f"受理单位：{_shorten(accepting.text, 100)}")
+        if not entry.offices:
+            lines += [f"说明：{text}" for text in _unique([n.text for n in entry.notes]) if WHERE_TO_APPLY.search(text)]
         if not lines:
             lines.append("该文件此项未列办理地点。")
         if entry.offices and region.level == "city" and entry.document.id in ("hengyang", "changsha"):
@@ -205,16 +209,32 @@ class Composer:
         lines += self.materials(entry, person_type, False, words)
         return lines
 
-    @staticmethod
-    def conditions(entry: ItemGuide, words: str) -> list[str]:
+    def conditions(self, entry: ItemGuide, words: str) -> list[str]:
         """The conditions the item's own text sets (its notes, the notes and pledges of its forms, its sections
-        on conditions), those the question's words point to first; at most CONDITIONS_SHOWN."""
+        on conditions): the sentences the question's words point to first; at most CONDITIONS_SHOWN."""
+        asked = [p.text for p in self.kb.passages(entry.document.id, self.question_grams(entry, words),
+                                                  [entry.key], limit=6) if CONDITION.search(p.text)]
         texts = [n.text for n in entry.notes] + [n.text for f in entry.forms for n in f.extra.get("notes", [])] + \
             [s.text for name, s in entry.sections.items() if "条件" in name]
-        found = [text for text in _unique(texts) if CONDITION.search(text)]
-        wanted = _bigrams(normalize(words).lower()) - STOP_BIGRAMS
-        found.sort(key=lambda text: -len(wanted & _bigrams(normalize(text))))
-        return found[:CONDITIONS_SHOWN]
+        found = [text for text in texts if CONDITION.search(text) and not any(a in text for a in asked)]
+        return _unique(asked + found)[:CONDITIONS_SHOWN]
+
+    @staticmethod
+    def persons_case(entry: ItemGuide, person_type: str | None, words: str) -> list[str]:
+        """What the item asks of the person or situation the user described: the materials and time limits
+        written for that case (灵活就业人员: 有效身份证件 …, 即时办结)."""
+        materials = [m.text for m in entry.materials if m.condition and _condition_applies(m.condition, person_type, words)]
+        limits = [t.text for t in entry.time_limits if t.condition and _condition_applies(t.condition, person_type, words)]
+        cases = _unique([c for f in entry.materials + entry.time_limits if f.condition and f.text in materials + limits
+                         for c in [f.condition]])
+        if not materials and not limits:
+            return []
+        lines = [f"您的情况（{'、'.join(cases)}）："]
+        if materials:
+            lines.append("需要材料：" + "；".join(_unique(materials)))
+        if limits:
+            lines.append("办理时限：" + "；".join(_unique(limits)))
+        return lines
 
     def online(self, entry: ItemGuide) -> list[str]:
         channels = _unique([c.text for c in entry.online_channels])
@@ -273,6 +293,8 @@ class Composer:
                          f"{_shorten(guide.merged_note.text, 60)}”）。")
         gaps: list[str] = []
         extra_sources: set[str] = set()
+        if "conditions" in aspects and not {"materials", "form", "eligibility", "overview"} & set(aspects):
+            aspects = [*aspects, "materials"]  # 能不能 comes with what to bring
         for aspect in _unique(aspects):
             lines = self._aspect(guide, entry, aspect, person_type, full, words, extra_sources)
             if not lines or aspect == "amount":
@@ -306,26 +328,23 @@ class Composer:
         footer = next(line for line in reversed(rendered[0]) if line.startswith("来源："))
         return f"{fit(lines, self.limit - utf8_len(footer) - 1)}\n{footer}"
 
-    def related_notes(self, entry: ItemGuide, words: str, already: list[str]) -> list[str]:
-        """Notes of the item or its forms that the question's own words point to (payment period, waiting
-        period, students …), at most two, not already in the answer."""
-        if not words:
-            return []
+    def question_grams(self, entry: ItemGuide, words: str) -> list[str]:
+        """The character pairs of a question that can point to a sentence of the item: its own words (with the
+        hints a word implies), without the item's name, the person words and the filler every question shares."""
         typed = normalize(words).lower()
         for hint, extra in WORDS.question_hints.items():
             if hint in typed:
-                typed += extra
+                typed += " " + extra
         ignore = _bigrams(normalize(entry.name)) | _bigrams(PERSON_TEXT) | STOP_BIGRAMS
-        wanted = _bigrams(typed) - ignore
-        candidates = [n.text for n in entry.notes] + [n.text for f in entry.forms for n in f.extra.get("notes", [])] \
-            + [s.text for s in entry.process] + [s.text for s in entry.sections.values()]
-        scored = []
-        for text in _unique(candidates):
-            grams = _bigrams(normalize(text))
-            hits = len(wanted & grams)
-            if hits >= 2 and not any(text[:30] in line for line in already):
-                scored.append((hits / len(grams) ** 0.5, text))
-        return [text for _, text in sorted(scored, key=lambda pair: -pair[0])[:2]]
+        return sorted(gram for word in typed.split() for gram in _bigrams(word) if gram not in ignore)
+
+    def related_notes(self, entry: ItemGuide, words: str, already: list[str]) -> list[str]:
+        """The sentences of the item's own text that the question's words point to (payment period, waiting
+        period, students …), at most two, not already in the answer."""
+        if not words:
+            return []
+        passages = self.kb.passages(entry.document.id, self.question_grams(entry, words), [entry.key], limit=6)
+        return [p.text for p in passages if not any(p.text[:30] in line for line in already)][:2]
 
     def general_notes(self, guide: Guide, entry: ItemGuide, aspects: list[str], words: str) -> list[str]:
         """The Hunan 2025 list's notes that hold for every item (bank account, proxies) where they apply."""
@@ -363,7 +382,8 @@ class Composer:
         if aspect == "conditions":
             who = entry.sections.get("服务对象")
             return ([f"服务对象：{_shorten(who.text, 200)}"] if who else []) + \
-                [f"条件：{_shorten(text, 150)}" for text in self.conditions(entry, words)]
+                [f"条件：{_shorten(text, 150)}" for text in self.conditions(entry, words)] + \
+                self.persons_case(entry, person_type, words)
         if aspect == "eligibility":
             return self.eligibility(entry, person_type, words)
         if aspect == "online":

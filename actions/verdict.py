@@ -35,5 +35,5 @@ def verdict_text(kb: KnowledgeBase, tree: Tree, leaf: Leaf, region: Region, aske
     head = "\n".join(lines)
     aspects = [aspect for aspect in asked or [] if aspect != "overview"] + list(leaf.aspects)
     composer = Composer(kb, MAX_REPLY_BYTES - utf8_len(head) - 1)
-    body = composer.render(guide, entry, list(dict.fromkeys(aspects)), None, False, leaf.words)
+    body = composer.render(guide, entry, list(dict.fromkeys(aspects)), None, False, f"{leaf.words} {said}".strip())
     return f"{head}\n{body}", entry.key

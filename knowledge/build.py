@@ -180,6 +180,11 @@ def _insert_regions(db: sqlite_utils.Database) -> None:
 
 
 ABOUT_SECTIONS = ("服务对象", "事项名称", "申请条件", "办理条件")
+PASSAGE_TABLES = ("notes", "form_notes", "process", "sections", "materials", "time_limits")
+PASSAGE_SKIPPED_SECTIONS = ("事项名称", "评价渠道", "监督电话", "办理材料", "办理时限")
+SENTENCE_END = re.compile(r"(?<=[。；;！？!?])|\n+")
+SHORTEST_PASSAGE = 12
+NUMBERED = re.compile(r"\d+[.、．]|[①-⑳]")
 
 
 def _insert_search_index(db: sqlite_utils.Database, tables: dict[str, list[dict[str, Any]]]) -> None:
@@ -211,6 +216,41 @@ def _insert_search_index(db: sqlite_utils.Database, tables: dict[str, list[dict[
     db["search"].insert_all(rows, pk="item_id")
     db["search"].enable_fts(["name", "aliases", "situations", "about", "materials"], fts_version="FTS5",
                             tokenize="unicode61")
+
+
+def sentences(text: str) -> list[str]:
+    """A text cut into its sentences (。；！？ or a line break); a short piece is joined to the one after it,
+    a numbered step (3.审批。) always starts a new one."""
+    found: list[str] = []
+    pending = ""
+    for piece in (piece.strip() for piece in SENTENCE_END.split(text) if piece and piece.strip()):
+        if pending and NUMBERED.match(piece):
+            found.append(pending)
+            pending = ""
+        pending += piece
+        if len(pending) >= SHORTEST_PASSAGE:
+            found.append(pending)
+            pending = ""
+    if pending:
+        found.append(pending)
+    return found
+
+
+def _insert_passages(db: sqlite_utils.Database, tables: dict[str, list[dict[str, Any]]]) -> None:
+    """One FTS5 row per sentence of each item's own text (notes, the notes of its forms, its steps, its sections,
+    its materials with their conditions, its time limits), so an answer can quote the sentence a question is about."""
+    rows = []
+    for table in PASSAGE_TABLES:
+        for record in tables[table]:
+            if table == "sections" and record["name"] in PASSAGE_SKIPPED_SECTIONS:
+                continue
+            text = record["text"] + (f"（{record['condition']}）" if record.get("condition") else "")
+            for sentence in sentences(text):
+                rows.append({"item_id": record["item_id"], "kind": table, "text": sentence,
+                             "grams": bigrams(sentence), "first_line": record["first_line"],
+                             "last_line": record["last_line"]})
+    db["passages"].insert_all(rows)
+    db["passages"].enable_fts(["grams"], fts_version="FTS5", tokenize="unicode61")
 
 
 def _item_keys(codes: set[str]) -> set[str]:
@@ -267,7 +307,7 @@ def _insert_conflicts_and_gaps(db: sqlite_utils.Database, conflicts: list[dict],
 def _create_indexes(db: sqlite_utils.Database) -> None:
     db["items"].create_index(["document", "code"])
     db["items"].create_index(["document", "key"])
-    for name in ("sections", "forms", "form_notes", "offices", "phones", *ITEM_LISTS):
+    for name in ("sections", "forms", "form_notes", "offices", "phones", "passages", *ITEM_LISTS):
         if db[name].exists():
             db[name].create_index(["item_id"])
     db["conflicts"].create_index(["code"])
@@ -291,6 +331,7 @@ def build(path: Path = DB_PATH) -> Path:
     _insert_regions(db)
     _insert_matching_aids(db)
     _insert_search_index(db, tables)
+    _insert_passages(db, tables)
     _insert_conflicts_and_gaps(db, conflicts, gaps)
     db["eligibility_trees"].insert_all(({"id": tree["id"], "spec": json.dumps(tree, ensure_ascii=False)}
                                         for tree in trees), pk="id")

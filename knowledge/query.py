@@ -82,6 +82,16 @@ class ItemMatch:
 
 
 @dataclass
+class Passage:
+    """One sentence of an item's own text that matches a question, with the item it is from."""
+    text: str
+    item_key: str
+    item_name: str
+    source: Source
+    hits: int
+
+
+@dataclass
 class Unanswered:
     """A question the documents do not answer (card password, balance …), and what to say instead."""
     id: str
@@ -337,6 +347,29 @@ class KnowledgeBase:
                 level = self.catalogue[value]["level"] if value in self.catalogue else "local"
                 best[value] = ItemMatch(value, self.item_name(value), level, " ".join(grams), row["score"], "text")
         return list(best.values())[:limit]
+
+    def passages(self, document: str, grams: list[str], keys: list[str] | None = None,
+                 least_hits: int = 2, limit: int = 3) -> list[Passage]:
+        """The sentences of a document's items (only `keys`, if given) that best match the bigrams (FTS5 BM25),
+        each sharing at least `least_hits` of them, best first."""
+        wanted = {gram for gram in grams if gram.isprintable() and len(gram) == 2}
+        if not wanted:
+            return []
+        query = " OR ".join('"' + gram.replace('"', '""') + '"' for gram in sorted(wanted))
+        marks = ",".join("?" * len(keys or []))
+        only = f"and items.key in ({marks})" if keys else ""
+        rows = self._rows(
+            "select passages.text, passages.first_line, passages.last_line, passages.grams, items.key, items.name "
+            "from passages_fts join passages on passages.rowid = passages_fts.rowid "
+            f"join items on items.id = passages.item_id where passages_fts match ? and items.document = ? {only} "
+            "order by bm25(passages_fts) limit 40", query, document, *(keys or []))
+        found: list[Passage] = []
+        for row in rows:
+            hits = len(wanted & set(row["grams"].split()))
+            if hits >= least_hits and all(passage.text != row["text"] for passage in found):
+                found.append(Passage(row["text"], row["key"], row["name"],
+                                     Source(document, row["first_line"], row["last_line"]), hits))
+        return found[:limit]
 
     def rank_entries(self, grams: list[str], document: str, keys: list[str]) -> dict[str, float]:
         """The text-match score of each of a document's item keys (0 where nothing matches)."""
