@@ -10,8 +10,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.compose import Composer, Reply, absent_item_statement, gap_reply_for_absent_item, handoff_text
 from actions.config import MAX_REPLY_BYTES, knowledge_base
 from actions.entries import choose_by_cues, choose_entries, entry_scores
-from actions.understanding import (PERSON_LIKE_ALIASES, RANK_CLOSE, RANK_MINIMUM, WORDS, Request, aspects_in,
-                                   close_candidates, content_bigrams, items_by_text, mentions, pick_option,
+from actions.understanding import (PERSON_LIKE_ALIASES, RANK_CLOSE, RANK_MINIMUM, WEAKLY_NAMED, WORDS, Request,
+                                   aspects_in, close_candidates, content_bigrams, items_by_text, mentions, pick_option,
                                    read_facts, understand)
 from actions.verdict import verdict_text
 from knowledge.query import Guide, ItemGuide, KnowledgeBase, Region, Unanswered
@@ -212,7 +212,11 @@ class Dialogue:
         """No item named: the region's items ranked by their own text; one code when the first is clear, the
         close ones when it is not, none when nothing matches."""
         ranked = items_by_text(self.kb, self.request.text, self.state.region.document, self.state.person_type)
-        return [match.code for match in close_candidates(ranked)]
+        weakly_named = {match.code for match in self.request.items}
+        for match in ranked:  # 门诊 打吊针 … 回来怎么报: the outpatient item, though the trip reads like 住院
+            if match.code in weakly_named:
+                match.score *= WEAKLY_NAMED
+        return [match.code for match in close_candidates(sorted(ranked, key=lambda m: -m.score))]
 
     def _situation_of_another_dialog(self) -> bool:
         """This message's item comes only from a described situation (住院 … 报销) while it names the person's

@@ -23,6 +23,7 @@ PERSON_LIKE_ALIASES = WORDS.person_like_aliases
 DESTINATION_BEFORE = re.compile(f"({'|'.join(WORDS.destination_before)})$")
 INSURED_AFTER = re.compile(f"^(市|县|区)?(的)?(职工|居民)?({'|'.join(WORDS.insured_after)})")
 ORIGIN_AFTER = re.compile(f"^(市|县|区)?({'|'.join(WORDS.origin_after)})")
+ORIGIN_BEFORE = re.compile(f"({'|'.join(WORDS.origin_before)})$")
 
 
 def situations_in(words: str) -> set[str]:
@@ -39,6 +40,7 @@ NAME_WEIGHT = 4  # an item's own name (参保凭证) counts four times its lengt
 # candidate must be for the assistant to ask rather than answer the first.
 RANK_MINIMUM = 6.0
 RANK_CLOSE = 0.7
+WEAKLY_NAMED = 1.5  # × the text score of an item the message names only by a person-like word (门诊, 住院)
 
 
 def mentions(text: str, word: str) -> bool:
@@ -161,8 +163,9 @@ def regions_in(kb: KnowledgeBase, text: str) -> tuple[Region | None, list[Region
         return destination, [], None  # 住在长沙, 回邵阳工作: the only place the documents cover is the one asked about
     if not insured:
         return None, [], destination
-    residents = [r for r in insured if not ORIGIN_AFTER.match(normalized[r.start + len(r.typed):])]
-    insured = residents or insured  # 我们是邵阳人 在长沙…: the place of origin is not the place asked about
+    residents = [r for r in insured if not ORIGIN_AFTER.match(normalized[r.start + len(r.typed):])
+                 and not ORIGIN_BEFORE.search(normalized[:r.start])]
+    insured = residents or insured  # 我们是邵阳人 在长沙, 原来在株洲…: the place of origin is not the place asked about
     explicit = [r for r in insured if INSURED_AFTER.match(normalized[r.start + len(r.typed):])]
     candidates = explicit or insured
     resolved = [r for r in candidates if r.region]

@@ -25,6 +25,7 @@ class Words:
     destination_before: tuple[str, ...]
     insured_after: tuple[str, ...]
     origin_after: tuple[str, ...]
+    origin_before: tuple[str, ...]
     persons: dict[str, tuple[str, ...]]
     person_like_aliases: frozenset[str]
     material_situations: dict[str, tuple[str, ...]]
