@@ -86,11 +86,19 @@ def _bigrams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
+def _hinted(words: str) -> str:
+    """The question's words and the document words its colloquial words imply (没评上 → 未经认定)."""
+    typed = normalize(words).lower()
+    return typed + " " + " ".join(extra for hint, extra in WORDS.question_hints.items() if hint in typed)
+
+
 def _condition_applies(condition: str, person_type: str | None, words: str) -> bool:
-    """A material's condition matches the person or the situation the user described."""
+    """A material's condition matches the person or the situation the user described, by a situation's key or
+    by two of its character pairs the question (with its hints) has too."""
     if person_type and person_type in condition:
         return True
-    return any(key in condition for key in situations_in(words))
+    shared = _bigrams(normalize(condition)) & {gram for word in _hinted(words).split() for gram in _bigrams(word)}
+    return any(key in condition for key in situations_in(words)) or len(shared - STOP_BIGRAMS) >= 2
 
 
 class Composer:
@@ -331,10 +339,7 @@ class Composer:
     def question_grams(self, entry: ItemGuide, words: str) -> list[str]:
         """The character pairs of a question that can point to a sentence of the item: its own words (with the
         hints a word implies), without the item's name, the person words and the filler every question shares."""
-        typed = normalize(words).lower()
-        for hint, extra in WORDS.question_hints.items():
-            if hint in typed:
-                typed += " " + extra
+        typed = _hinted(words)
         ignore = _bigrams(normalize(entry.name)) | _bigrams(PERSON_TEXT) | STOP_BIGRAMS
         return sorted(gram for word in typed.split() for gram in _bigrams(word) if gram not in ignore)
 
