@@ -6,7 +6,7 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-from knowledge.words import negated
+from knowledge.words import negated, words
 
 SOURCES_DIR = Path(__file__).parent / "sources"
 
@@ -71,21 +71,36 @@ def load_source(file_name: str) -> SourceText:
 PATTERN_SPAN = 14  # characters: each part of an "A+B" pattern stands within this many after the part before it
 
 
+def _variants(part: str) -> tuple[str, ...]:
+    """A pattern part and the other ways of saying it (words.yml same_words: 垫 → 垫付, 自己掏 …)."""
+    return (part, *words().same_words.get(part, ()))
+
+
+def _first_after(text: str, part: str, start: int, end: int) -> tuple[int, int]:
+    """The first place from `start` (and before `end`, if given) where the part or a variant of it stands, and the
+    variant's length; (-1, 0) if none does."""
+    found = [(at, len(variant)) for variant in _variants(part)
+             for at in [text.find(variant, start, end + len(variant)) if end >= 0 else text.find(variant, start)]
+             if at != -1]
+    return min(found) if found else (-1, 0)
+
+
 def pattern_match(text: str, pattern: str) -> int:
-    """How many characters of `text` an "A+B" pattern (parts in order, each near the last) covers; 0 if it does
-    not match, or if its first part is negated (没有上环); a later part may be (小孩还没上医保)."""
+    """How many characters of `text` an "A+B" pattern (parts in order, each near the last, each as written or as
+    one of its same_words) covers, counted as written; 0 if it does not match, or if its first part is negated
+    (没有上环); a later part may be (小孩还没上医保)."""
     parts = [part.lower() for part in pattern.split("+")]
-    start = text.find(parts[0])
+    start, length = _first_after(text, parts[0], 0, -1)
     while start != -1:
         if not negated(text, start):
-            position, matched = start + len(parts[0]), True
+            position, matched = start + length, True
             for part in parts[1:]:
-                found = text.find(part, position, position + PATTERN_SPAN + len(part))
+                found, found_length = _first_after(text, part, position, position + PATTERN_SPAN)
                 if found == -1:
                     matched = False
                     break
-                position = found + len(part)
+                position = found + found_length
             if matched:
                 return sum(len(part) for part in parts) + len(parts) - 1
-        start = text.find(parts[0], start + 1)
+        start, length = _first_after(text, parts[0], start + 1, -1)
     return 0

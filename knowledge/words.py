@@ -30,6 +30,7 @@ class Words:
     person_like_aliases: frozenset[str]
     material_situations: dict[str, tuple[str, ...]]
     situations_of_any_entry: frozenset[str]
+    same_words: dict[str, tuple[str, ...]]
 
 
 @lru_cache(maxsize=1)
