@@ -307,7 +307,7 @@ class Composer:
             lines = self._aspect(guide, entry, aspect, person_type, full, words, extra_sources)
             if not lines or aspect == "amount":
                 gaps += self._gap_lines(guide, entry, aspect)
-            body += [line for line in lines if line not in body]
+            body += [line for line in _unique(lines) if line not in body]
         body += [line for line in _unique(gaps) if line not in body]
         related = [f"相关说明：{_shorten(text, 150)}" for text in self.related_notes(entry, words, body)]
         general = self.general_notes(guide, entry, aspects, words)

@@ -75,19 +75,39 @@ class Tree:
     questions: tuple[Question, ...]
     leaves: tuple[Leaf, ...]
     status: bool = False  # the start words are the person's status (低保): they lead over a situation's item
+    same_answer: tuple[tuple[str, ...], ...] = ()  # leaves whose answers are the same: no question between them
 
     def question(self, slot: str) -> Question:
         return next(question for question in self.questions if question.slot == slot)
 
     def leaf(self, facts: dict[str, str]) -> Leaf | None:
-        """The first leaf whose conditions the facts meet."""
-        return next((leaf for leaf in self.leaves
-                     if all(facts.get(slot) == value for slot, value in leaf.when.items())), None)
+        """The first leaf whose conditions the facts meet; or, when every leaf the facts still allow leads to the
+        same item, those leaves as one (no question needs asking: its answer would not change the facts given)."""
+        reached = next((leaf for leaf in self.leaves
+                        if all(facts.get(slot) == value for slot, value in leaf.when.items())), None)
+        if reached is not None or not facts:
+            return reached
+        possible = [leaf.id for leaf in self.leaves
+                    if all(facts.get(slot, value) == value for slot, value in leaf.when.items())]
+        group = next((group for group in self.same_answer if len(possible) > 1 and set(possible) <= set(group)), None)
+        return _joined([leaf for leaf in self.leaves if leaf.id in possible], facts) if group else None
 
     def next_question(self, facts: dict[str, str]) -> Question | None:
-        """The first unanswered question on the path the facts have taken."""
+        """The first unanswered question on the path the facts have taken, unless no answer would change it."""
+        if self.leaf(facts) is not None:
+            return None
         return next((question for question in self.questions if question.slot not in facts
                      and all(facts.get(slot) == value for slot, value in question.ask_if.items())), None)
+
+
+def _joined(leaves: list[Leaf], facts: dict[str, str]) -> Leaf:
+    """Leaves that lead to the same item, as one: each verdict (they name their own case), every rule once."""
+    first = leaves[0]
+    rules = tuple(dict.fromkeys(rule for leaf in leaves for rule in leaf.rules))
+    aspects = tuple(dict.fromkeys(aspect for leaf in leaves for aspect in leaf.aspects))
+    verdicts = "\n".join(dict.fromkeys(leaf.verdict for leaf in leaves))
+    return Leaf("+".join(leaf.id for leaf in leaves), dict(facts), verdicts, first.item, first.words,
+                first.documents, aspects, rules, first.name, first.item_in, first.verdict_in)
 
 
 def parse_tree(data: dict[str, Any]) -> Tree:
@@ -104,7 +124,7 @@ def parse_tree(data: dict[str, Any]) -> Tree:
              leaf.get("name"), dict(leaf.get("item_in") or {}), dict(leaf.get("verdict_in") or {}))
         for leaf in data["leaves"])
     return Tree(data["id"], data["name"], data.get("item"), tuple(data.get("start_words") or ()), questions, leaves,
-                bool(data.get("status")))
+                bool(data.get("status")), tuple(tuple(group) for group in data.get("same_answer") or ()))
 
 
 def tree_problems(tree: Tree, codes: set[str]) -> list[str]:
@@ -126,6 +146,12 @@ def tree_problems(tree: Tree, codes: set[str]) -> list[str]:
         for slot, value in leaf.when.items():
             if value not in slots.get(slot, set()):
                 problems.append(f"{leaf.id}: when unknown {slot}={value}")
+    leaves = {leaf.id: leaf for leaf in tree.leaves}
+    for group in tree.same_answer:
+        if not set(group) <= set(leaves):
+            problems.append(f"{tree.id}: same_answer names unknown leaves {sorted(set(group) - set(leaves))}")
+        elif len({(leaves[i].item, leaves[i].words, tuple(sorted(leaves[i].item_in.items()))) for i in group}) > 1:
+            problems.append(f"{tree.id}: same_answer leaves {list(group)} lead to different items or entries")
     if tree.item is not None and tree.item not in codes:
         problems.append(f"{tree.id}: unknown item {tree.item}")
     return problems
