@@ -244,7 +244,7 @@ class Dialogue:
             return None
         words = f"{state.question or ''} {self.request.text}"
         typed = normalize(words).lower()
-        asks_eligibility = "eligibility" in state.aspects
+        asks_eligibility = bool({"eligibility", "conditions"} & set(state.aspects))
         situations, related = [], []
         for tree in self.kb.trees.values():
             moving_away = tree.id == "A" and self.request.destination is not None  # 想去深圳跟我住
@@ -258,10 +258,13 @@ class Dialogue:
         for tree in situations + related:
             facts = read_facts(tree, words, None)
             leaf = tree.leaf(facts)
-            # A sub-item asked "能不能" gets the verdict of its own leaf only (变更登记 is not 单位参保登记).
-            own_leaf = leaf is not None and asks_eligibility and state.item in (leaf.item, *leaf.item_in.values())
+            # An item asked "能不能" gets the verdict when the tree decides between it and others (异地安置 → 户口没迁:
+            # 异地长期居住); not when the tree only borders on it (变更登记 is none of 参保登记's outcomes).
+            own_leaf = leaf is not None and asks_eligibility and state.item in {
+                item for each in tree.leaves for item in (each.item, *each.item_in.values())}
             if leaf is not None and (tree in situations or state.item == tree.item or own_leaf):
-                text, item = verdict_text(self.kb, tree, leaf, state.region, state.aspects, words)
+                text, item = verdict_text(self.kb, tree, leaf, state.region, state.aspects, words,
+                                          asked_item=state.item if state.item != tree.item else None)
                 state.item, state.pending, state.options = item or tree.item, None, []
                 return [Reply(text)]
             if tree in related and not self._entries_unsettled(state.item, words, named=state.item == tree.item):

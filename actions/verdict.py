@@ -1,6 +1,8 @@
 """The verdict at a leaf of an eligibility tree: the item, what the documents say, and how to apply."""
 from __future__ import annotations
 
+from typing import Iterable
+
 from actions.compose import GENERAL_ITEM, Composer, gap_reply_for_absent_item, utf8_len
 from actions.config import MAX_REPLY_BYTES
 from actions.entries import choose_entries
@@ -11,14 +13,17 @@ CITY_GUIDES = ("hengyang", "chenzhou", "changsha")  # where the Hunan 2025 list'
 
 
 def verdict_text(kb: KnowledgeBase, tree: Tree, leaf: Leaf, region: Region, asked: list[str] | None = None,
-                 said: str = "") -> tuple[str, str | None]:
+                 said: str = "", asked_item: str | None = None) -> tuple[str, str | None]:
     """The verdict for `leaf` in the user's region: what applies, what the documents say (the Hunan 2025 list's
     differing rules too, for the city guides), then the item's materials, where, how and how long — or the
     aspects the user `asked` about as well; among the item's entries, the one the leaf's words and what the user
-    `said` point to. Returns the text and the entry the conversation goes on about."""
+    `said` point to. Where the user asked about another item (`asked_item`), whom that one serves, in its own
+    words. Returns the text and the entry the conversation goes on about."""
     serving = kb.guide(tree.item or GENERAL_ITEM, region).document  # the document that serves the region
     lines = [f"【判断结果｜{region.label}】", f"判断：{leaf.verdict_for(serving.id)}"]
     item = leaf.item_for(serving.id)
+    if asked_item is not None and item is not None and asked_item.split("-")[0] != item:
+        lines += _whom_it_serves(kb, asked_item, region)
     if item is None:
         lines += [f"{rule.say}（{rule.citation}）" for rule in leaf.rules_for(serving.id)]
         lines.append(f"来源：{serving.citation}")
@@ -37,3 +42,16 @@ def verdict_text(kb: KnowledgeBase, tree: Tree, leaf: Leaf, region: Region, aske
     composer = Composer(kb, MAX_REPLY_BYTES - utf8_len(head) - 1)
     body = composer.render(guide, entry, list(dict.fromkeys(aspects)), None, False, f"{leaf.words} {said}".strip())
     return f"{head}\n{body}", entry.key
+
+
+def _whom_it_serves(kb: KnowledgeBase, item: str, region: Region) -> list[str]:
+    """The 服务对象 of an item the user asked about that the verdict does not name (why it is not theirs)."""
+    guide = kb.guide(item, region)
+    if guide.absent:
+        return []
+    return _unique_lines(f"“{entry.name}”的服务对象：{entry.sections['服务对象'].text}"
+                         for entry in guide.entries if "服务对象" in entry.sections)
+
+
+def _unique_lines(lines: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(lines))
