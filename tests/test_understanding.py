@@ -12,6 +12,7 @@ import pytest
 from conftest import Servers
 from conftest import conversation as talk
 
+from actions.compose import Composer
 from actions.understanding import aspects_in, understand
 from knowledge.query import KnowledgeBase
 
@@ -118,6 +119,7 @@ def test_places_of_origin_destination_and_residence(kb: KnowledgeBase) -> None:
     assert read(kb, "之前在东莞上班交的医保 现在回邵阳工作了").region.id == "湖南省/邵阳市"
     assert read(kb, "醴陵的 公司员工辞职").region.id == "湖南省/株洲市/醴陵市"
     assert read(kb, "公安局开的死亡证明").region is None
+    assert read(kb, "我原来在株洲参保有特门 现在调到长沙工作 医保也在长沙交了").region.id == "湖南省/长沙市"
 
 
 def test_aspects_come_from_the_words_and_yes_no_questions_bring_conditions() -> None:
@@ -126,9 +128,47 @@ def test_aspects_come_from_the_words_and_yes_no_questions_bring_conditions() -> 
     assert aspects_in("职工医保个人账户的钱能一次性取出来吗 要等多久", "") == ["time_limit", "conditions"]
     assert aspects_in("生育津贴能领多少", "ask_eligibility") == ["amount"]
     assert aspects_in("长沙 住院报销最晚多久之内要去办", "ask_time_limit") == ["deadline"]
+    assert "conditions" in aspects_in("宜都的 能以灵活就业身份交职工医保吗 当天能办好不", "")
 
 
 def test_dialect_misspellings_and_negations(kb: KnowledgeBase) -> None:
     assert read(kb, "天门 在外省看门诊没刷上医保 回来保销要什么材料").items[0].code.startswith("0020360060")
     assert read(kb, "我没上班 交的是居民医保").person_type == "居民"
     assert not kb.find_situations("我没有上环")
+
+
+def test_a_situation_part_matches_its_other_wordings(kb: KnowledgeBase) -> None:
+    described = kb.find_situations("郴州 老婆在外省娘家生的二胎 住院的钱没走医保 自己先垫了 回来怎么报")
+    assert "002036007002" in [match.code for match in described]
+    assert not kb.find_situations("老婆没生孩子")
+
+
+def test_passages_are_the_sentences_of_an_item_a_question_points_to(kb: KnowledgeBase) -> None:
+    found = kb.passages("hengyang", ["不足", "年限", "补缴", "缴费"], ["002036001002"])
+    assert found[0].text.startswith("不足最低缴费年限的")
+    assert "一次性补缴" in found[0].text and found[0].source.document == "hengyang"
+    assert not kb.passages("hengyang", ["不足"], ["002036001002"])  # one shared pair is no match
+
+
+def test_conditions_quote_the_sentence_asked_about_and_the_persons_own_case(kb: KnowledgeBase) -> None:
+    composer = Composer(kb, 2048)
+    hengyang = kb.guide("002036001002", kb.region("湖南省/衡阳市"))
+    conditions = composer.conditions(hengyang.entries[0], "累计交了十八年 够不够办医保退休 不够怎么办")
+    assert any("一次性补缴办理医保退休" in text for text in conditions)
+    case = composer.persons_case(hengyang.entries[0], "灵活就业", "")
+    assert "即时办结" in "".join(case) and "衡阳市灵活就业人员基本医疗保险参保登记表" in "".join(case)
+
+
+def test_an_office_the_document_does_not_list_is_told_by_the_items_own_note(kb: KnowledgeBase) -> None:
+    guide = kb.guide("002036003002", kb.region("湖南省/邵阳市"))
+    lines = Composer(kb, 2048).office(guide.entries[0], guide.region)
+    assert any("均可受理" in line for line in lines)
+
+
+def test_no_question_between_leaves_that_give_the_same_answer(kb: KnowledgeBase) -> None:
+    tree = kb.trees["A"]
+    leaf = tree.leaf({"plan": "long_term", "moved": "no", "posted": "no"})
+    assert leaf is not None and leaf.item == "002036004002" and tree.next_question(
+        {"plan": "long_term", "moved": "no", "posted": "no"}) is None
+    assert tree.leaf({"plan": "long_term"}) is None and tree.next_question({"plan": "long_term"}).slot == "retired"
+    assert kb.trees["C"].leaf({}) is None
