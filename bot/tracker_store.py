@@ -110,12 +110,8 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
                 session.execute(self.events_table.insert(), [self._row(tracker.sender_id, event) for event in new])
             latest = self._latest_id(session.connection(), tracker.sender_id)
             session.commit()
-        if latest is None:
-            return
-        if handed_out:
+        if latest is not None:  # a tracker not handed out holds every event of its session, as Rasa's save assumes
             self._remember(tracker.sender_id, Window(self._window_of(tracker.sender_id, events), latest))
-        else:
-            self.windows.pop(tracker.sender_id, None)
 
     @staticmethod
     def _row(sender_id: str, event: Event) -> dict[str, Any]:
