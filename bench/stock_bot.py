@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from bot import serve
+
 ROOT = Path(__file__).resolve().parents[1]
 STOCK = ROOT / "bench" / "stock"
 MODELS = STOCK / "models"
@@ -47,8 +49,6 @@ def model() -> Path:
 
 def start(model_path: Path, port: int, output: Path | None = None) -> subprocess.Popen:
     """`rasa run` of the stock bot on `port` (REST channel, in-memory tracker store); returns once it answers."""
-    from bot import serve
-
     command = [sys.executable, "-m", "rasa", "run", "--model", str(model_path), "--port", str(port),
                "--credentials", "credentials.yml"]
     if output is None:
