@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: run test knowledge nlu-data model browser services validate test-python test-stories test-nlu bench lock clean
+.PHONY: run test knowledge nlu-data model browser services validate test-python test-stories test-nlu bench profile lock clean
 
 run: model ## install, build the knowledge base, train if the data changed, serve on localhost
 	$(PY) -m bot.serve "$$($(PY) -m bot.training.train)"
@@ -42,8 +42,12 @@ test-stories: $(INSTALLED)
 test-nlu: model ## score the held-out NLU split (tests/nlu/holdout.yml) → results/nlu/
 	$(PY) -m bot.training.evaluate "$$($(PY) -m bot.training.train)"
 
-bench: model ## every speed figure against its budget → results/bench/summary.md (BENCH_SKIP_TRAINING=1: no timed training)
+bench: model ## every speed figure against its budget and the stock Rasa bot → results/bench/summary.md (BENCH_SKIP_TRAINING=1: no timed training)
 	bench/run_bench.sh "$$($(PY) -m bot.training.train)"
+
+profile: model ## where a message's CPU time goes (py-spy on the Rasa and action servers) → results/bench/profile.md
+	$(PY) -m pip install --quiet --disable-pip-version-check -r bench/requirements-profile.txt
+	$(PY) bench/profile.py "$$($(PY) -m bot.training.train)"
 
 $(INSTALLED): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

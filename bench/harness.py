@@ -1,11 +1,10 @@
-"""Shared pieces of the benchmarks: free ports, servers with a private tracker store, process memory and CPU,
+"""Shared pieces of the benchmarks: their ports, servers with a private tracker store, process memory and CPU,
 the machine description. Standard library only (no psutil): /proc is read directly (Linux).
 """
 from __future__ import annotations
 
 import os
 import platform
-import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -14,30 +13,22 @@ from pathlib import Path
 from bot import serve
 
 ROOT = Path(__file__).resolve().parents[1]
-RESERVED_PORTS = {5005, 5055, 8080}  # what `make run` and other people's servers use
+# The bench's ports: others' servers use 5005/5055/8080 and 6005/6055/6080. The environment may choose others.
+DEFAULT_PORTS = {"RASA_PORT": 7005, "ACTIONS_PORT": 7055, "WEB_PORT": 7080, "STOCK_PORT": 7006}
 
 
-def free_port() -> int:
-    while True:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        if port not in RESERVED_PORTS:
-            return port
+def port(variable: str) -> int:
+    """The port named by an environment variable of DEFAULT_PORTS, else its default."""
+    return int(os.environ.get(variable) or DEFAULT_PORTS[variable])
 
 
-def write_endpoints(folder: Path, actions_port: int, tracker_store: str | None = None) -> Path:
-    """endpoints.yml for the bench: our action server and a fresh SQLite tracker store in `folder`."""
-    endpoints = folder / "endpoints.yml"
-    store = tracker_store if tracker_store is not None else (
-        f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{folder / "trackers.db"}"\n')
-    endpoints.write_text(f'action_endpoint:\n  url: "http://localhost:{actions_port}/webhook"\n' + store)
-    return endpoints
+def rest_url(rasa_port: int) -> str:
+    return f"http://localhost:{rasa_port}/webhooks/rest/webhook"
 
 
 @dataclass
 class Servers:
-    """The three processes of `make run` (action server, Rasa server, web server) on free ports."""
+    """The three processes of `make run` (action server, Rasa server, web server) on the bench's ports."""
     processes: list[subprocess.Popen]
     actions_port: int
     rasa_port: int
@@ -48,7 +39,7 @@ class Servers:
 
     @property
     def rest_url(self) -> str:
-        return f"http://localhost:{self.rasa_port}/webhooks/rest/webhook"
+        return rest_url(self.rasa_port)
 
     def by_name(self) -> dict[str, subprocess.Popen]:
         return dict(zip(self.names, self.processes))
@@ -57,11 +48,13 @@ class Servers:
         serve.stop(self.processes)
 
 
-def start_servers(model: Path, folder: Path, tracker_store: str | None = None) -> Servers:
-    actions_port, rasa_port, web_port = free_port(), free_port(), free_port()
-    endpoints = write_endpoints(folder, actions_port, tracker_store)
+def start_servers(model: Path, folder: Path, actions_port: int, rasa_port: int, web_port: int,
+                  output: Path | None = None) -> Servers:
+    """The three processes of `make run` on the given ports, the tracker store's database in `folder`; with
+    `output`, their logs go to that file."""
+    endpoints = serve.write_endpoints(folder / "endpoints.yml", actions_port, folder / "trackers.db")
     started = time.monotonic()
-    processes = serve.start(model, actions_port, rasa_port, endpoints, web_port=web_port)
+    processes = serve.start(model, actions_port, rasa_port, endpoints, web_port=web_port, output=output)
     return Servers(processes, actions_port, rasa_port, web_port, started, time.monotonic())
 
 

@@ -2,7 +2,7 @@
 
 Measures one user's latency (p50/p99), long conversations (how the growing tracker costs), the latency at an
 offered open-loop load (default 20 messages/s) and the closed-loop maximum throughput. Loops are bounded in count
-and time; traffic goes to localhost only. `make bench` (bench/run_all.py) starts the servers on free ports and
+and time; traffic goes to localhost only. `make bench` (bench/run_all.py) starts the servers on the bench's ports and
 calls `measure`; run alone it measures servers that are already running:
 
 Usage: python bench/rest_bench.py [--url URL] [--rate 20] [--seconds 30]

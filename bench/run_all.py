@@ -2,15 +2,18 @@
 
 1. the knowledge micro-benchmark (build, guide, resolve_region, find_items);
 2. cold start: `make model` with the model already trained, then the three processes of `make run` (action
-   server, Rasa server, web server) started from nothing on free ports, until the first REST reply arrives;
+   server, Rasa server, web server) started from nothing on the bench's ports, until the first REST reply arrives;
 3. resident memory (VmRSS) of each process after the warm-up;
 4. the REST benchmark (bench/rest_bench.py): one user, long conversations, 20 msg/s open loop, closed loop;
 5. resident memory after the load;
-6. full training: `rasa train` into a temporary directory with an empty training cache (BENCH_SKIP_TRAINING=1
+6. the assistant against a stock Rasa bot of the same version, side by side (bench/compare.py: 1, 10 and 50
+   users, conversations of 10 and 60 messages), with the ratios;
+7. full training: `rasa train` into a temporary directory with an empty training cache (BENCH_SKIP_TRAINING=1
    skips it; it takes minutes).
 
-The servers get their own ports (never 5005, 5055, 8080) and their own SQLite tracker store in a temporary
-directory. Whether the machine was quiet is measured, not assumed: the CPU time the rest of the machine used
+The servers get the bench's ports (RASA_PORT, ACTIONS_PORT, WEB_PORT and STOCK_PORT, else 7005, 7055, 7080 and
+7006; never the 5005, 5055 and 8080 of `make run`) and the tracker store of endpoints.yml, its database in a
+temporary directory. Whether the machine was quiet is measured, not assumed: the CPU time the rest of the machine used
 during the REST benchmark is reported. Output: results/bench/bench-<date>-<time>.json, results/bench/latest.json
 and results/bench/summary.md (a markdown table ready to paste into the README), also printed.
 
@@ -30,9 +33,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import compare  # noqa: E402
 import harness  # noqa: E402
 import knowledge_bench  # noqa: E402
 import rest_bench  # noqa: E402
+import stock_bot  # noqa: E402
+
+from bot import serve  # noqa: E402
 
 ROOT = harness.ROOT
 RESULTS = ROOT / "results" / "bench"
@@ -70,12 +77,23 @@ def cold_start(model: Path, folder: Path) -> tuple[harness.Servers, dict]:
     if not model.exists() or model.stat().st_mtime != before:
         raise RuntimeError(f"`make model` trained again (config, domain or data changed during the bench): "
                            f"{model.name} is not the model to time; run `make bench` again")
-    servers = harness.start_servers(model, folder)
+    servers = harness.start_servers(model, folder, harness.port("ACTIONS_PORT"), harness.port("RASA_PORT"),
+                                    harness.port("WEB_PORT"), output=folder / "servers.log")
     answered = first_reply(servers.rest_url, time.monotonic() + 120)
     figures = {"make_model_s": round(make_model, 1), "servers_ready_s": round(servers.ready - servers.started, 1),
                "first_answer_s": round(answered - servers.started, 1),
                "total_s": round(make_model + answered - servers.started, 1)}
     return servers, figures
+
+
+def against_stock(servers: harness.Servers, folder: Path) -> dict:
+    """bench/compare.py: the stock bot (trained once) started beside the assistant, the same load on both."""
+    stock = stock_bot.start(stock_bot.model(), harness.port("STOCK_PORT"), output=folder / "servers.log")
+    try:
+        return compare.measure(compare.Bot("stock", harness.rest_url(harness.port("STOCK_PORT")), [stock.pid]),
+                               compare.assistant(servers), log=log)
+    finally:
+        serve.stop([stock])
 
 
 def training(folder: Path) -> dict:
@@ -148,6 +166,9 @@ def summary(results: dict) -> str:
         "| --- | --- | --- | --- |",
     ]
     lines += [f"| {figure} | {measured} | {budget} | {ok} |" for figure, measured, budget, ok in rows(results)]
+    lines += ["", "Against a stock Rasa bot of the same version (bench/stock/: canned responses, four intents, in-memory "
+              "tracker store), the same closed-loop load on both, one after the other; ratios are the assistant's "
+              "figure over the stock bot's:", "", compare.table(results["stock"]).rstrip()]
     return "\n".join(lines) + "\n"
 
 
@@ -181,6 +202,7 @@ def main(argv: list[str]) -> int:
             log(f"CPU during the REST benchmark: {results['quiet']}")
             results["memory_after_load_mib"] = memory(servers)
             log(f"memory after the load (MiB): {results['memory_after_load_mib']}")
+            results["stock"] = against_stock(servers, folder)
         finally:
             servers.stop()
         if os.environ.get("BENCH_SKIP_TRAINING") == "1":

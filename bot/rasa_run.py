@@ -3,6 +3,7 @@ where every local user could read it (`ps`, /proc/<pid>/cmdline).
 
 Usage: RASA_AUTH_TOKEN=… python -m bot.rasa_run --model MODEL --port 5005 --enable-api …   (the arguments of
 `rasa run`). Without the variable it refuses to start (exit status 2): the API would be open to anyone.
+The calls to the action server keep their HTTP connections (bot/action_client.py).
 """
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ def main(argv: list[str]) -> int:
     sys.argv = ["rasa", "run", *argv, f"--auth-token={token}"]
     from rasa.__main__ import main as rasa_main
 
+    from bot import action_client
+
+    action_client.apply()
     rasa_main()
     return 0
 

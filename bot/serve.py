@@ -19,6 +19,8 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 ACTIONS_PORT = int(os.environ.get("ACTIONS_PORT", "5055"))
 # The action server answers only the Rasa server: it listens on loopback unless told otherwise (containers).
@@ -159,6 +161,18 @@ def start(model: Path, actions_port: int = ACTIONS_PORT, rasa_port: int = RASA_P
         stop(processes)
         raise
     return processes
+
+
+def write_endpoints(path: Path, actions_port: int, tracker_db: Path) -> Path:
+    """endpoints.yml as `make run` serves it, with another action server port and (for the SQLite tracker store)
+    another database file: for the tests and the benchmarks."""
+    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+    endpoints["action_endpoint"]["url"] = f"http://localhost:{actions_port}/webhook"
+    store = endpoints.get("tracker_store") or {}
+    if store.get("dialect") == "sqlite":
+        store["db"] = str(tracker_db)
+    path.write_text(yaml.safe_dump(endpoints, allow_unicode=True), encoding="utf-8")
+    return path
 
 
 def stop(processes: list[subprocess.Popen]) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from knowledge.build import DB_PATH, bigrams
 from knowledge.manifest import Document, documents
-from knowledge.text import normalize, pattern_match
+from knowledge.text import normalize, parts_match, pattern_parts
 from knowledge.trees import Tree, parse_tree
 
 LIST_TABLES = ("process", "materials", "time_limits", "notes", "legal_basis", "online_channels")
@@ -274,15 +274,17 @@ class KnowledgeBase:
         return self.search(text, limit)
 
     @cached_property
-    def _situations(self) -> list[tuple[str, str]]:
-        return [(row["pattern"], row["code"]) for row in self._rows("select pattern, code from situations")]
+    def _situations(self) -> list[tuple[str, tuple[str, ...], str]]:
+        """(pattern, its parts, item code) of every situation: split once, matched against every message."""
+        return [(row["pattern"], pattern_parts(row["pattern"]), row["code"])
+                for row in self._rows("select pattern, code from situations")]
 
     def find_situations(self, text: str) -> list[ItemMatch]:
         """Items a message describes by a situation (公司+改名 → 单位参保信息变更登记), best covered first."""
         haystack = normalize(text).lower()
         best: dict[str, ItemMatch] = {}
-        for pattern, code in self._situations:
-            covered = pattern_match(haystack, pattern)
+        for pattern, parts, code in self._situations:
+            covered = parts_match(haystack, parts)
             if covered and (code not in best or covered > best[code].score):
                 level = self.catalogue[code]["level"] if code in self.catalogue else "local"
                 best[code] = ItemMatch(code, self.item_name(code), level, pattern.replace("+", ""), float(covered),
@@ -290,15 +292,15 @@ class KnowledgeBase:
         return sorted(best.values(), key=lambda m: (-m.score, m.code))
 
     @cached_property
-    def _unanswered(self) -> list[tuple[list[str], sqlite3.Row]]:
+    def _unanswered(self) -> list[tuple[list[tuple[str, tuple[str, ...]]], sqlite3.Row]]:
         rows = self._rows("select * from unanswered order by refuse desc, id")
-        return [(json.loads(row["patterns"]), row) for row in rows]
+        return [([(pattern, pattern_parts(pattern)) for pattern in json.loads(row["patterns"])], row) for row in rows]
 
     def unanswered(self, text: str) -> Unanswered | None:
         """The topic the documents do not answer that a message asks about (refusals first), if any."""
         haystack = normalize(text).lower()
         for patterns, row in self._unanswered:
-            hits = [pattern for pattern in patterns if pattern_match(haystack, pattern)]
+            hits = [pattern for pattern, parts in patterns if parts_match(haystack, parts)]
             if hits:
                 return Unanswered(row["id"], bool(row["refuse"]), row["statement"], json.loads(row["nearest"]),
                                   json.loads(row["answered_in"]), hits[0])

@@ -85,11 +85,21 @@ def _first_after(text: str, part: str, start: int, end: int) -> tuple[int, int]:
     return min(found) if found else (-1, 0)
 
 
+def pattern_parts(pattern: str) -> tuple[str, ...]:
+    """The parts of an "A+B" pattern, as `parts_match` takes them."""
+    return tuple(part.lower() for part in pattern.split("+"))
+
+
 def pattern_match(text: str, pattern: str) -> int:
     """How many characters of `text` an "A+B" pattern (parts in order, each near the last, each as written or as
     one of its same_words) covers, counted as written; 0 if it does not match, or if its first part is negated
     (没有上环); a later part may be (小孩还没上医保)."""
-    parts = [part.lower() for part in pattern.split("+")]
+    return parts_match(text, pattern_parts(pattern))
+
+
+def parts_match(text: str, parts: tuple[str, ...]) -> int:
+    """`pattern_match` with the pattern already split (`pattern_parts`): what a caller that matches the same
+    patterns against every message keeps."""
     start, length = _first_after(text, parts[0], 0, -1)
     while start != -1:
         if not negated(text, start):

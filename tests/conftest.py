@@ -62,9 +62,7 @@ class Servers:
         self.actions_port, self.rasa_port = free_port(), free_port()
         self.web_port = free_port() if web else None
         self.tracker_db = folder / "trackers.db"
-        self.endpoints = folder / "endpoints.yml"
-        self.endpoints.write_text(f'action_endpoint:\n  url: "http://localhost:{self.actions_port}/webhook"\n'
-                                  f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{self.tracker_db}"\n')
+        self.endpoints = serve.write_endpoints(folder / "endpoints.yml", self.actions_port, self.tracker_db)
         self.actions: subprocess.Popen | None = None
         self.rasa: subprocess.Popen | None = None
         self.web: subprocess.Popen | None = None
