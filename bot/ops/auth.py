@@ -7,6 +7,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -72,23 +73,32 @@ def login(store: OpsStore, name: str, password: str, now: float | None = None) -
     now = time.time() if now is None else now
     with store.engine.begin() as ops:
         row = ops.execute(sa.select(users).where(users.c.name == name)).first()
-        if row is None:
-            _verify(DUMMY_HASH, password)
-            raise AuthError("用户名或密码不正确")
-        if row.locked_until > now:
-            raise AuthError("登录失败次数过多，账号已暂时锁定，请 15 分钟后再试")
-        if not _verify(row.password_hash, password):
-            failures = row.failures + 1
-            ops.execute(sa.update(users).where(users.c.name == name).values(
-                failures=0 if failures >= MAX_FAILURES else failures,
-                locked_until=now + LOCK_SECONDS if failures >= MAX_FAILURES else 0))
-            raise AuthError("用户名或密码不正确")
+        refusal = _refusal(row, password, now)
+        if refusal is not None:
+            if row is not None and row.locked_until <= now:  # a wrong password: counted (committed on leaving)
+                failures = row.failures + 1
+                ops.execute(sa.update(users).where(users.c.name == name).values(
+                    failures=0 if failures >= MAX_FAILURES else failures,
+                    locked_until=now + LOCK_SECONDS if failures >= MAX_FAILURES else 0))
+    if refusal is not None:
+        raise AuthError(refusal)
+    with store.engine.begin() as ops:
         ops.execute(sa.update(users).where(users.c.name == name).values(failures=0, locked_until=0))
         ops.execute(sa.delete(sessions).where(sessions.c.expires < now))
         token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         ops.execute(sa.insert(sessions).values(token_hash=_token_hash(token), user=name, csrf=csrf,
                                                expires=now + SESSION_SECONDS))
     return token, Session(name, row.role, csrf)
+
+
+def _refusal(row: Any, password: str, now: float) -> str | None:
+    """Why a login is refused (unknown name, locked account, wrong password), or None."""
+    if row is None:
+        _verify(DUMMY_HASH, password)
+        return "用户名或密码不正确"
+    if row.locked_until > now:
+        return "登录失败次数过多，账号已暂时锁定，请 15 分钟后再试"
+    return None if _verify(row.password_hash, password) else "用户名或密码不正确"
 
 
 def _verify(password_hash: str, password: str) -> bool:

@@ -81,7 +81,7 @@ def validate(kb: KnowledgeBase, label: Label) -> None:
         raise LabelError(f"decision 应为 {'、'.join(DECISIONS)} 之一")
     if label.decision != "item":
         return
-    if not label.item or label.item not in kb.catalogue:
+    if not label.item or (label.item not in kb.catalogue and not kb.has_item_key(label.item)):
         raise LabelError("请选择一个事项")
     if label.aspect not in ASPECT_INTENTS:
         raise LabelError("请选择要问的方面（材料、地点、电话……）")

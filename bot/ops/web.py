@@ -183,7 +183,7 @@ async def inbox(request: web.Request) -> web.Response:
     store = request.app[STORE]
     await in_thread(request, store.ingest)
     groups = await in_thread(request, reports.inbox, store, start, end, ABANDON_SECONDS, **filters)
-    return json_response({"groups": groups})
+    return json_response({"from": start.isoformat(), "to": end.isoformat(), "groups": groups})
 
 
 async def export(request: web.Request) -> web.Response:

@@ -45,14 +45,15 @@ function table(node, head, rows) {
     el("tbody", {}, ...rows.map((row) => el("tr", {}, ...row.map((cell) => el("td", {}, cell ?? ""))))));
 }
 
-function isoDay(date) {
-  return new Date(date.getTime() - date.getTimezoneOffset() * 60000).toISOString().slice(0, 10);
+function showRange(data) {
+  document.getElementById("from").value = data.from;
+  document.getElementById("to").value = data.to;
 }
 
+// The range is the server's (its time zone decides the days): empty dates ask for its last 7 days.
 function rangeQuery() {
-  const params = new URLSearchParams({from: document.getElementById("from").value,
-    to: document.getElementById("to").value});
-  for (const id of ["channel", "region"]) {
+  const params = new URLSearchParams();
+  for (const id of ["from", "to", "channel", "region"]) {
     const input = document.getElementById(id);
     if (input && input.value) params.set(id, input.value);
   }
@@ -67,9 +68,6 @@ async function startPage(load) {
     await api("/ops/api/logout", {method: "POST", body: {}});
     location.href = "/ops/login";
   });
-  const today = new Date();
-  document.getElementById("to").value = isoDay(today);
-  document.getElementById("from").value = isoDay(new Date(today.getTime() - 6 * 86400000));
   document.getElementById("range").addEventListener("submit", (event) => {
     event.preventDefault();
     load().catch((error) => status(error.message));
@@ -107,6 +105,7 @@ function drawChart(id, config) {
 async function loadDashboard() {
   const query = rangeQuery();
   const data = await api(`/ops/api/stats?${query}`);
+  showRange(data);
   document.getElementById("export").href = `/ops/api/export.csv?${query}`;
   const total = data.total;
   const percent = (share) => `${Math.round(share * 1000) / 10}%`;
@@ -250,6 +249,7 @@ function groupView(group) {
 async function loadInbox() {
   catalogue = catalogue || await api("/ops/api/catalogue");
   const data = await api(`/ops/api/inbox?${rangeQuery()}`);
+  showRange(data);
   document.getElementById("groups").replaceChildren(...data.groups.map(groupView));
   status(data.groups.length ? `${data.groups.length} 组待处理` : "没有待处理的问题");
 }
