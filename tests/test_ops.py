@@ -292,6 +292,7 @@ def test_a_thumbs_down_in_the_widget_appears_on_the_dashboard(
     assert "模型意图：ask_materials" in browser.find_element(By.ID, "try-result").text
     DOCS.mkdir(parents=True, exist_ok=True)
     browser.set_window_size(1280, 1500)
+    browser.execute_script("window.scrollTo(0, 0)")
     browser.save_screenshot(str(DOCS / "ops-dashboard.png"))
     browser.set_window_size(1280, 900)
     comment = [turn for turn in logged_in(site, OPERATOR).request("GET", "/ops/api/inbox")[1]["groups"]

@@ -23,7 +23,8 @@ from knowledge.query import KnowledgeBase
 
 ROOT = Path(__file__).resolve().parents[2]
 DECISIONS = ("item", "out_of_scope", "not_in_documents")
-ASPECT_INTENTS = {aspect: intent for intent, aspect in INTENT_ASPECTS.items()}
+DOMAIN_INTENTS = set(yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["intents"])
+ASPECT_INTENTS = {aspect: intent for intent, aspect in INTENT_ASPECTS.items() if intent in DOMAIN_INTENTS}
 NLU_HEADER = ("# Reviewed in the operations console (/ops/inbox, bot/ops/labels.py): each example with who labelled\n"
               "# it and when. Written by the console; edit or remove examples by hand if a label was wrong.\n")
 KNOWLEDGE_HEADER = ("# Reviewed in the operations console (/ops/inbox, bot/ops/labels.py), with who and when.\n"

@@ -111,11 +111,12 @@ async function loadDashboard() {
   const percent = (share) => `${Math.round(share * 1000) / 10}%`;
   const cards = [["对话", total.conversations], ["消息", total.messages],
     ...Object.keys(KIND_NAMES).map((kind) => [KIND_NAMES[kind], `${total.kinds[kind]}（${percent(total.shares[kind])}）`]),
-    ["👍", total.up], ["👎", total.down],
+    ["👍", total.up, "有用"], ["👎", total.down, "没用"],
     ["耗时中位数", data.latency.median_ms === null ? "—" : `${data.latency.median_ms} ms`],
     ["耗时 p95", data.latency.p95_ms === null ? "—" : `${data.latency.p95_ms} ms`]];
-  document.getElementById("totals").replaceChildren(...cards.map(([name, value]) =>
-    el("div", {class: "card", "data-name": name}, el("span", {class: "value"}, value), el("span", {}, name))));
+  document.getElementById("totals").replaceChildren(...cards.map(([name, value, words]) =>
+    el("div", {class: "card", "data-name": name}, el("span", {class: "value"}, value),
+      el("span", {}, words ? `${name}${words}` : name))));
   const days = data.days.map((day) => day.day.slice(5));
   drawChart("chart-days", {type: "bar", data: {labels: days, datasets: [
     {label: "消息", data: data.days.map((day) => day.messages)},
@@ -125,7 +126,7 @@ async function loadDashboard() {
     datasets: [{data: Object.keys(KIND_NAMES).map((kind) => total.kinds[kind])}]}});
   drawChart("chart-hours", {type: "bar", data: {labels: data.hours.map((_, hour) => `${hour}时`),
     datasets: [{label: "消息", data: data.hours}]}, options: {plugins: {legend: {display: false}}}});
-  table(document.getElementById("days-table"), ["日期", "对话", "消息", ...Object.values(KIND_NAMES), "👍", "👎"],
+  table(document.getElementById("days-table"), ["日期", "对话", "消息", ...Object.values(KIND_NAMES), "👍有用", "👎没用"],
     data.days.map((day) => [day.day, day.conversations, day.messages,
       ...Object.keys(KIND_NAMES).map((kind) => day.kinds[kind]), day.up, day.down]));
   table(document.getElementById("items-table"), ["事项", "次数"], data.top_items.map((item) => [item.name, item.count]));
@@ -241,7 +242,8 @@ function groupView(group) {
       `${group.channels.join("、")} · ${new Date(turn.at * 1000).toLocaleString("zh-CN")} · 回复：${KIND_NAMES[turn.kind] || turn.kind}`),
     ...(group.texts.length > 1 ? [el("ul", {class: "similar"}, ...group.texts.slice(1, 6).map((t) => el("li", {}, t)))] : []),
     ...(turn.comment ? [el("p", {class: "comment"}, `用户说：${turn.comment}`)] : []),
-    el("details", {}, el("summary", {}, "助手怎么理解的"), readingView({...turn, items: turn.ranked}),
+    el("details", {}, el("summary", {}, "助手怎么理解的"), readingView({...turn, items: turn.ranked,
+      intent: turn.intent ? {name: turn.intent, confidence: turn.confidence || 0} : null}),
       el("p", {class: "reply"}, turn.reply)),
     form);
 }
