@@ -150,7 +150,10 @@ class OpsStore:
         if self.engine.dialect.name == "sqlite":
             with self.engine.connect() as connection:
                 connection.exec_driver_sql("pragma journal_mode=wal")
-        metadata.create_all(self.engine)
+        with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":  # the web servers of a cluster start together
+                connection.execute(sa.text("select pg_advisory_xact_lock(20261204)"))
+            metadata.create_all(connection)
 
     @classmethod
     def from_environment(cls, kb: KnowledgeBase, environ: Mapping[str, str] = os.environ) -> OpsStore:
@@ -196,10 +199,10 @@ class OpsStore:
                 conversations[sender] = self._conversation(sender, row.timestamp)
             elif row.type_name == "user":
                 recorded += self._close(ops, sender, open_turns.pop(sender, None))
-                metadata_ = event.get("metadata") or {}
-                if metadata_.get("feedback") in ("up", "down"):
+                user_meta = event.get("metadata") or {}
+                if user_meta.get("feedback") in ("up", "down"):
                     if row.id not in known:
-                        self._rate(ops, hash_sender(self.salt, sender), metadata_["feedback"], None)
+                        self._rate(ops, hash_sender(self.salt, sender), user_meta["feedback"], None)
                     open_turns[sender] = None
                     continue
                 if row.id in known:
@@ -209,7 +212,7 @@ class OpsStore:
                     conversations[sender] = self._last_conversation(ops, sender) or \
                         self._conversation(sender, row.timestamp)
                 open_turns[sender] = OpenTurn(
-                    row.id, row.timestamp, str(metadata_.get("channel") or event.get("input_channel") or "rest"),
+                    row.id, row.timestamp, str(user_meta.get("channel") or event.get("input_channel") or "rest"),
                     self.masker.mask(event.get("text") or ""), event.get("parse_data") or {},
                     conversations[sender], [])
             elif open_turns.get(sender) is not None:

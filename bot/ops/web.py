@@ -11,7 +11,7 @@ import asyncio
 import hmac
 import json
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -38,7 +38,6 @@ MAX_COMMENT = 200
 MAX_RANGE_DAYS = 366
 ABANDON_SECONDS = float(os.environ.get("OPS_ABANDON_MINUTES", "30")) * 60
 PARSE_TIMEOUT = aiohttp.ClientTimeout(total=10)
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _file(name: str) -> web.Response:
@@ -113,7 +112,7 @@ def range_params(request: web.Request) -> tuple[date, date, dict[str, str]]:
     return start, end, filters
 
 
-async def in_thread(request: web.Request, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+async def in_thread(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Database work off the event loop."""
     return await asyncio.get_running_loop().run_in_executor(None, partial(function, *args, **kwargs))
 
@@ -140,11 +139,11 @@ async def login(request: web.Request) -> web.Response:
         raise ApiError(400, "请填写用户名和密码")
     store = request.app[STORE]
     try:
-        token, session = await in_thread(request, auth.login, store, name, password)
+        token, session = await in_thread(auth.login, store, name, password)
     except auth.AuthError as refused:
-        await in_thread(request, store.log, name[:64], "login_failed", str(refused), address(request))
+        await in_thread(store.log, name[:64], "login_failed", str(refused), address(request))
         raise ApiError(401, str(refused)) from None
-    await in_thread(request, store.log, name, "login", session.role, address(request))
+    await in_thread(store.log, name, "login", session.role, address(request))
     response = json_response({"name": session.user, "role": session.role, "csrf": session.csrf})
     response.set_cookie(COOKIE, token, path="/ops", httponly=True, samesite="Strict",
                         secure=os.environ.get("OPS_COOKIE_SECURE", "") == "1", max_age=auth.SESSION_SECONDS)
@@ -154,8 +153,8 @@ async def login(request: web.Request) -> web.Response:
 async def logout(request: web.Request) -> web.Response:
     session = require(request, write=True)
     store = request.app[STORE]
-    await in_thread(request, auth.logout, store, request.cookies[COOKIE])
-    await in_thread(request, store.log, session.user, "logout", "", address(request))
+    await in_thread(auth.logout, store, request.cookies[COOKIE])
+    await in_thread(store.log, session.user, "logout", "", address(request))
     response = json_response({"ok": True})
     response.del_cookie(COOKIE, path="/ops")
     return response
@@ -173,16 +172,16 @@ async def stats(request: web.Request) -> web.Response:
     require(request)
     start, end, filters = range_params(request)
     store = request.app[STORE]
-    await in_thread(request, store.ingest)
-    return json_response(await in_thread(request, reports.stats, store, request.app[KB], start, end, **filters))
+    await in_thread(store.ingest)
+    return json_response(await in_thread(reports.stats, store, request.app[KB], start, end, **filters))
 
 
 async def inbox(request: web.Request) -> web.Response:
     require(request)
     start, end, filters = range_params(request)
     store = request.app[STORE]
-    await in_thread(request, store.ingest)
-    groups = await in_thread(request, reports.inbox, store, start, end, ABANDON_SECONDS, **filters)
+    await in_thread(store.ingest)
+    groups = await in_thread(reports.inbox, store, start, end, ABANDON_SECONDS, **filters)
     return json_response({"from": start.isoformat(), "to": end.isoformat(), "groups": groups})
 
 
@@ -190,9 +189,9 @@ async def export(request: web.Request) -> web.Response:
     session = require(request, role="admin")
     start, end, filters = range_params(request)
     store = request.app[STORE]
-    await in_thread(request, store.ingest)
-    text = await in_thread(request, reports.export_csv, store, start, end, **filters)
-    await in_thread(request, store.log, session.user, "export", f"{start}..{end} {json.dumps(filters)}",
+    await in_thread(store.ingest)
+    text = await in_thread(reports.export_csv, store, start, end, **filters)
+    await in_thread(store.log, session.user, "export", f"{start}..{end} {json.dumps(filters)}",
                     address(request))
     return web.Response(text=text, content_type="text/csv", charset="utf-8", headers={
         "Content-Disposition": f'attachment; filename="turns-{start}-{end}.csv"'})
@@ -205,7 +204,7 @@ async def label(request: web.Request) -> web.Response:
     if not isinstance(turn_ids, list) or not turn_ids or not all(isinstance(i, int) for i in turn_ids):
         raise ApiError(400, "turn_ids 应为整数列表")
     store, kb = request.app[STORE], request.app[KB]
-    turn = await in_thread(request, store.turn, turn_ids[0])
+    turn = await in_thread(store.turn, turn_ids[0])
     if turn is None:
         raise ApiError(404, "没有这条记录")
     values = {key: body.get(key) if isinstance(body.get(key), str) and body.get(key) else None
@@ -213,11 +212,11 @@ async def label(request: web.Request) -> web.Response:
     decision = labels.Label(turn["text"], values["decision"] or "", values["item"], values["aspect"],
                             values["region"], values["phrase"])
     try:
-        written = await in_thread(request, labels.save, kb, decision, session.user)
+        written = await in_thread(labels.save, kb, decision, session.user)
     except labels.LabelError as bad:
         raise ApiError(400, str(bad)) from None
-    await in_thread(request, store.mark_reviewed, turn_ids)
-    await in_thread(request, store.log, session.user, "label", json.dumps(
+    await in_thread(store.mark_reviewed, turn_ids)
+    await in_thread(store.log, session.user, "label", json.dumps(
         {"turns": turn_ids, **values, "files": written}, ensure_ascii=False), address(request))
     return json_response({"written": written, "reviewed": turn_ids})
 
@@ -264,7 +263,7 @@ async def catalogue(request: web.Request) -> web.Response:
 
 async def list_users(request: web.Request) -> web.Response:
     require(request, role="admin")
-    return json_response({"users": await in_thread(request, auth.list_users, request.app[STORE])})
+    return json_response({"users": await in_thread(auth.list_users, request.app[STORE])})
 
 
 async def add_user(request: web.Request) -> web.Response:
@@ -275,10 +274,10 @@ async def add_user(request: web.Request) -> web.Response:
         raise ApiError(400, "请填写用户名、角色和密码")
     store = request.app[STORE]
     try:
-        await in_thread(request, auth.add_user, store, name, role, password)
+        await in_thread(auth.add_user, store, name, role, password)
     except auth.AuthError as bad:
         raise ApiError(400, str(bad)) from None
-    await in_thread(request, store.log, session.user, "user_add", f"{name} {role}", address(request))
+    await in_thread(store.log, session.user, "user_add", f"{name} {role}", address(request))
     return json_response({"name": name, "role": role}, 201)
 
 
@@ -286,15 +285,15 @@ async def remove_user(request: web.Request) -> web.Response:
     session = require(request, role="admin", write=True)
     name = request.match_info["name"]
     store = request.app[STORE]
-    if not await in_thread(request, auth.remove_user, store, name):
+    if not await in_thread(auth.remove_user, store, name):
         raise ApiError(404, "没有这个用户")
-    await in_thread(request, store.log, session.user, "user_remove", name, address(request))
+    await in_thread(store.log, session.user, "user_remove", name, address(request))
     return json_response({"removed": name})
 
 
 async def audit_log(request: web.Request) -> web.Response:
     require(request, role="admin")
-    return json_response({"audit": await in_thread(request, request.app[STORE].audit_log)})
+    return json_response({"audit": await in_thread(request.app[STORE].audit_log)})
 
 
 # Public feedback -------------------------------------------------------------------------------------------
@@ -315,7 +314,7 @@ async def feedback(request: web.Request) -> web.Response:
     if comment is not None and (not isinstance(comment, str) or len(comment) > MAX_COMMENT):
         raise ApiError(400, f"comment 应为不超过 {MAX_COMMENT} 字的文字")
     await within_limits(request, sender)
-    turn_id = await in_thread(request, request.app[STORE].feedback, sender, rating,
+    turn_id = await in_thread(request.app[STORE].feedback, sender, rating,
                               " ".join(comment.split()) if comment else None)
     if turn_id is None:
         raise ApiError(404, "这个对话还没有回答")
