@@ -7,12 +7,16 @@ INSTALLED := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: run test knowledge nlu-data model browser services validate test-python test-stories test-nlu bench profile lock clean
+CHART_JS_VERSION := 4.5.1
+CHART_JS_SHA256 := $(shell awk '$$2 == "chart.js-$(CHART_JS_VERSION).tgz" {print $$1}' bot/web/vendor.sha256)
+CHART_JS := bot/web/static/vendor/chart.umd.min.js
 
-run: model ## install, build the knowledge base, train if the data changed, serve on localhost
+.PHONY: run test knowledge nlu-data model vendor browser services validate test-python test-stories test-nlu bench profile lock clean
+
+run: model vendor ## install, build the knowledge base, train if the data changed, serve on localhost
 	$(PY) -m bot.serve "$$($(PY) -m bot.training.train)"
 
-test: model browser services ## install, build, train if needed, run the whole suite
+test: model vendor browser services ## install, build, train if needed, run the whole suite
 	$(MAKE) validate test-python test-stories
 
 knowledge: $(INSTALLED) ## validate the data files and build knowledge/knowledge.db
@@ -23,6 +27,17 @@ nlu-data: knowledge ## regenerate lookup tables, synonyms, jieba dictionary and 
 
 model: nlu-data ## train the Rasa model if config, domain or data changed (models/model-<hash>.tar.gz)
 	$(PY) -m bot.training.train
+
+vendor: $(CHART_JS) ## the operations console's chart library (Chart.js from the npm registry, checked by its hash)
+
+$(CHART_JS): bot/web/vendor.sha256
+	command -v npm >/dev/null || apt-get install -y npm
+	mkdir -p build/npm $(dir $@)
+	cd build/npm && npm pack --silent chart.js@$(CHART_JS_VERSION) >/dev/null
+	echo "$(CHART_JS_SHA256)  build/npm/chart.js-$(CHART_JS_VERSION).tgz" | sha256sum --check --quiet
+	tar -xzf build/npm/chart.js-$(CHART_JS_VERSION).tgz -C build/npm package/dist/chart.umd.min.js package/LICENSE.md
+	cp build/npm/package/dist/chart.umd.min.js $@
+	cp build/npm/package/LICENSE.md $(dir $@)chart.js-LICENSE.md
 
 browser: ## Debian's Chromium and chromedriver for the browser tests (apt-get, once)
 	tests/install_browser.sh
@@ -61,4 +76,4 @@ lock: ## re-pin requirements.txt from requirements.in
 	 $(PY) -m pip freeze) > requirements.txt
 
 clean:
-	rm -rf $(VENV) knowledge/knowledge.db models build results
+	rm -rf $(VENV) knowledge/knowledge.db models build results bot/web/static/vendor

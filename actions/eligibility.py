@@ -19,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.compose import Reply, handoff_text
 from actions.config import FAILED_TURNS_BEFORE_HANDOFF, MAX_REPLY_BYTES, knowledge_base
 from actions.service import ConversationState, Dialogue, numbered, slot_region
+from actions.turn_record import reply_metadata
 from actions.understanding import read_facts, understand
 from actions.verdict import verdict_text
 from knowledge.query import KnowledgeBase
@@ -165,7 +166,8 @@ class ActionAskEligibilityLeaf(Action):
         question = tree.next_question(dict(tracker.get_slot("eligibility_facts") or {})) if tree else None
         if question is not None:
             reply = question_reply(question)
-            dispatcher.utter_message(text=reply.text, buttons=[{"title": b, "payload": b} for b in reply.buttons])
+            dispatcher.utter_message(text=reply.text, buttons=[{"title": b, "payload": b} for b in reply.buttons],
+                                     **reply_metadata("clarify"))
         return []
 
 
@@ -190,5 +192,6 @@ class ActionEligibilityResult(Action):
             dispatcher.utter_message(text="看来我没能理解您的情况。" + handoff_text(kb, region, tree.item, MAX_REPLY_BYTES))
             return done
         text, item = verdict_text(kb, tree, leaf, region, said=tracker.get_slot("question") or "")
-        dispatcher.utter_message(text=text)
+        dispatcher.utter_message(text=text, **reply_metadata("verdict", [item or tree.item],
+                                                             region.document if region.covered else None))
         return done + ([SlotSet("item", item)] if item else [])

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.compose import Composer, Reply, absent_item_statement, gap_reply_for_absent_item, handoff_text
 from actions.config import MAX_REPLY_BYTES, knowledge_base
 from actions.entries import choose_by_cues, choose_entries, entry_scores
+from actions.turn_record import reply_metadata
 from actions.understanding import (PERSON_LIKE_ALIASES, RANK_CLOSE, RANK_MINIMUM, WEAKLY_NAMED, WORDS, Request,
                                    aspects_in, close_candidates, content_bigrams, items_by_text, mentions, pick_option,
                                    read_facts, understand)
@@ -44,10 +45,12 @@ class ActionAnswer(Action):
         kb = knowledge_base()
         request = understand(kb, tracker.latest_message)
         state = ConversationState.from_tracker(kb, tracker)
-        replies, events = Dialogue(kb, state, request).respond()
+        dialogue = Dialogue(kb, state, request)
+        replies, events = dialogue.respond()
         for reply in replies:
             dispatcher.utter_message(text=reply.text,
-                                     buttons=[{"title": b, "payload": b} for b in reply.buttons] or None)
+                                     buttons=[{"title": b, "payload": b} for b in reply.buttons] or None,
+                                     **dialogue.reply_metadata())
         return events
 
 
@@ -90,10 +93,19 @@ class Dialogue:
         self.composer = Composer(kb, limit)
         self.start_trees = start_trees  # False inside an eligibility dialog
         self.tree_events: list[EventType] = []
+        self.verdict = False  # the words reached a leaf of an eligibility tree: the reply is its verdict
 
     def respond(self) -> tuple[list[Reply], list[EventType]]:
         replies = self._respond()
         return replies, self.state.events() + self.tree_events
+
+    def reply_metadata(self) -> dict[str, Any]:
+        """What the operations console records of this turn's reply (actions/turn_record.py)."""
+        state = self.state
+        if state.pending:
+            return reply_metadata("clarify", menu=state.pending == "item" and not state.options)
+        document = state.region.document if state.region is not None and state.region.covered else None
+        return reply_metadata("verdict" if self.verdict else "answer", [state.item] if state.item else [], document)
 
     def _merge(self) -> None:
         """Take what this message says over what the conversation knew."""
@@ -266,6 +278,7 @@ class Dialogue:
                 text, item = verdict_text(self.kb, tree, leaf, state.region, state.aspects, words,
                                           asked_item=state.item if state.item != tree.item else None)
                 state.item, state.pending, state.options = item or tree.item, None, []
+                self.verdict = True
                 return [Reply(text)]
             if tree in related and not self._entries_unsettled(state.item, words, named=state.item == tree.item):
                 return None

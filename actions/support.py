@@ -11,6 +11,7 @@ from actions.compose import handoff_text
 from actions.config import FAILED_TURNS_BEFORE_HANDOFF, MAX_REPLY_BYTES, knowledge_base
 from actions.eligibility import FORM_NAMES
 from actions.service import ActionAnswer, slot_region
+from actions.turn_record import reply_metadata
 from actions.understanding import regions_in, understand
 from knowledge.query import KnowledgeBase, Region
 
@@ -60,7 +61,8 @@ class ActionHandoff(Action):
         if names_a_service(kb, tracker):
             return answer_instead(dispatcher, tracker, domain)
         region = _region(kb, tracker)
-        dispatcher.utter_message(text=handoff_text(kb, region, tracker.get_slot("item"), MAX_REPLY_BYTES))
+        dispatcher.utter_message(text=handoff_text(kb, region, tracker.get_slot("item"), MAX_REPLY_BYTES),
+                                 **reply_metadata("handoff", [tracker.get_slot("item")]))
         return [SlotSet("region", region.id if region else tracker.get_slot("region")), SlotSet("failed_turns", 0)]
 
 
@@ -71,7 +73,7 @@ class ActionOutOfScope(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         if names_a_service(knowledge_base(), tracker):
             return answer_instead(dispatcher, tracker, domain)
-        dispatcher.utter_message(text=OUT_OF_SCOPE)
+        dispatcher.utter_message(text=OUT_OF_SCOPE, **reply_metadata("out_of_scope"))
         return []
 
 
@@ -92,7 +94,8 @@ class ActionFallback(Action):
         failed = int(tracker.get_slot("failed_turns") or 0) + 1
         if failed >= FAILED_TURNS_BEFORE_HANDOFF:
             dispatcher.utter_message(text="看来我没能帮上忙。" + handoff_text(kb, _region(kb, tracker),
-                                                                        tracker.get_slot("item"), MAX_REPLY_BYTES))
+                                                                        tracker.get_slot("item"), MAX_REPLY_BYTES),
+                                     **reply_metadata("fallback"))
             return [SlotSet("failed_turns", 0)]
-        dispatcher.utter_message(text=FALLBACK)
+        dispatcher.utter_message(text=FALLBACK, **reply_metadata("fallback"))
         return [SlotSet("failed_turns", failed)]

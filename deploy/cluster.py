@@ -188,6 +188,7 @@ class Cluster:
         else:
             self.secrets = {"postgres": secrets.token_hex(16), "redis": secrets.token_hex(16)}
         self.secrets.setdefault("rasa_api", secrets.token_urlsafe(24))
+        self.secrets.setdefault("ops_salt", secrets.token_urlsafe(24))
         secrets_file.touch(mode=0o600)
         secrets_file.chmod(0o600)
         secrets_file.write_text("".join(f"{key}={value}\n" for key, value in self.secrets.items()))
@@ -278,8 +279,11 @@ class Cluster:
                  "--port", str(port), "--enable-api", "--cors", self.url, "--credentials", "credentials.yml",
                  "--endpoints", str(ENDPOINTS)],
                 self.logs / f"rasa-{number}.log", rasa_env))
+        database = (f"postgresql://{DB_USER}:{self.secrets['postgres']}@127.0.0.1:{self.postgres_port}/"
+                    f"{DB_NAME}")  # the operations console: its tables beside the tracker store's
         web_env = dict(env, RASA_URL=f"http://127.0.0.1:{self.internal_port}", WEB_HOST="127.0.0.1",
-                       WEB_BEHIND_PROXY="1")
+                       WEB_BEHIND_PROXY="1", OPS_DB=database, TRACKER_DB=database,
+                       OPS_SENDER_SALT=self.secrets["ops_salt"], **{serve.TOKEN_VARIABLE: self.token})
         webs = [self._spawn([sys.executable, "-m", "bot.web.server"], self.logs / f"web-{number}.log",
                             dict(web_env, WEB_PORT=str(port)))
                 for number, port in enumerate(self.web_ports, 1)]

@@ -259,11 +259,22 @@ def _item_keys(codes: set[str]) -> set[str]:
                     for item in load_document(document)["items"]}
 
 
+def situation_patterns() -> dict[str, list[str]]:
+    """The situation patterns of every item: situations.yml, then those reviewed in the operations console
+    (reviewed.yml, written by bot/ops/labels.py)."""
+    patterns = {str(key): list(values) for key, values in (load_yaml(DATA_DIR / "situations.yml") or {}).items()}
+    reviewed = DATA_DIR / "reviewed.yml"
+    for entry in (load_yaml(reviewed) or {}).get("situations", []) if reviewed.exists() else []:
+        patterns.setdefault(str(entry["item"]), []).append(entry["pattern"])
+    return patterns
+
+
 def _matching_aid_problems(codes: set[str]) -> list[Problem]:
-    """situations.yml and unanswered.yml name only items that exist, with patterns that are not empty."""
+    """situations.yml, reviewed.yml and unanswered.yml name only items that exist, with patterns that are not
+    empty."""
     keys = _item_keys(codes)
     problems = []
-    for key, patterns in (load_yaml(DATA_DIR / "situations.yml") or {}).items():
+    for key, patterns in situation_patterns().items():
         if key not in keys:
             problems.append(Problem(f"situations.yml:{key}", "unknown item code or key"))
         problems += [Problem(f"situations.yml:{key}", f"empty part in {p!r}") for p in patterns
@@ -279,7 +290,7 @@ def _matching_aid_problems(codes: set[str]) -> list[Problem]:
 def _insert_matching_aids(db: sqlite_utils.Database) -> None:
     """The situation patterns of items, and the topics the documents do not answer."""
     db["situations"].insert_all(({"pattern": pattern, "code": str(code)}
-                                 for code, patterns in load_yaml(DATA_DIR / "situations.yml").items()
+                                 for code, patterns in situation_patterns().items()
                                  for pattern in patterns), columns={"pattern": str, "code": str})
     db["unanswered"].insert_all(({"id": t["id"], "refuse": bool(t.get("refuse")),
                                   "patterns": json.dumps(t["patterns"], ensure_ascii=False),

@@ -51,13 +51,13 @@ def trained_model() -> Path:
 
 class Servers:
     """The action server and the Rasa server (and, with `web`, the web server) on free ports, with their own SQLite
-    tracker store in `folder` and their own HTTP API token; each can be stopped and started again (the tracker
+    tracker store and operations database in `folder` and their own HTTP API token; each can be stopped and started again (the tracker
     store stays)."""
 
     def __init__(self, folder: Path, web: bool = False, env: dict[str, str] | None = None,
                  output: Path | None = None) -> None:
         self.folder, self.output = folder, output
-        self.env = {serve.TOKEN_VARIABLE: secrets.token_urlsafe(24), **(env or {})}
+        self.env = {serve.TOKEN_VARIABLE: secrets.token_urlsafe(24), "OPS_DB": str(folder / "ops.db"), **(env or {})}
         self.model = trained_model()
         self.actions_port, self.rasa_port = free_port(), free_port()
         self.web_port = free_port() if web else None

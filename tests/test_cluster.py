@@ -23,6 +23,7 @@ import pytest
 import redis
 from conftest import running_cluster
 
+from bot.ops.store import hash_sender
 from deploy.cluster import DB_NAME, DB_USER, Cluster
 from knowledge.query import KnowledgeBase
 from knowledge.text import normalize
@@ -192,3 +193,23 @@ def test_a_killed_server_s_conversations_continue_on_the_other_from_the_shared_s
     for conversation in talks:
         assert conversation.servers[2:] == [survivor, survivor], (conversation.sender, conversation.servers)
     check_trackers(survivor, talks, 4, cluster.token)
+
+
+def test_the_operations_console_reads_the_turns_from_postgresql(cluster: Cluster, kb: KnowledgeBase) -> None:
+    """The web servers record the turns from the shared tracker store into PostgreSQL (any of them serves a
+    feedback), with the senders hashed."""
+    talks = conversations(kb)
+    hold(cluster, talks, range(1))
+    request = urllib.request.Request(f"{cluster.url}/api/feedback", json.dumps(
+        {"sender": talks[0].sender, "rating": "up"}).encode(), {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+        assert response.status == 201
+    hashes = [hash_sender(cluster.secrets["ops_salt"], c.sender) for c in talks]
+    with psycopg2.connect(host="127.0.0.1", port=cluster.postgres_port, user=DB_USER,
+                          password=cluster.secrets["postgres"], dbname=DB_NAME) as connection:
+        with connection.cursor() as cursor:
+            cursor.execute("select sender, kind, rating from turns where sender = any(%s)", (hashes,))
+            rows = cursor.fetchall()
+    connection.close()
+    assert sorted(row[0] for row in rows) == sorted(hashes)
+    assert {row[1] for row in rows} == {"answer"} and [row[2] for row in rows].count("up") == 1

@@ -226,7 +226,8 @@ def test_chat_is_forwarded_to_rasa_and_answered_with_text_and_buttons(
         base: str, received: list[dict[str, Any]]) -> None:
     status, replies = post_chat(base, {"sender": "web-abc123", "message": "耒阳 异地安置备案要什么材料"})
     assert status == 200
-    assert received[-1] == {"sender": "web-abc123", "message": "耒阳 异地安置备案要什么材料"}
+    assert received[-1] == {"sender": "web-abc123", "message": "耒阳 异地安置备案要什么材料",
+                            "metadata": {"channel": "widget"}}
     assert replies == [
         {"text": "收到：耒阳 异地安置备案要什么材料"},
         {"text": "请问您在哪个城市参保？",

@@ -6,6 +6,8 @@ a reply whatever happens.
   store, the NLU, the action server and the logs only hold the masked text (`mask_personal_data`, default on).
 - A message over MAX_MESSAGE_CHARS is not given to the NLU: the reply says it is too long; the (masked) message
   is still recorded in the conversation's tracker, with that reply.
+- 「有用」「没用」「答错了」 (feedback.yml) right after an answer are feedback on it (`feedback()`): recorded in the
+  conversation's tracker as a user event with `feedback` metadata and thanked, never asked of the bot.
 - A turn the bot answers with nothing (the action server is down or failed, the tracker store raised …) gets
   bot/unavailable.py's reply: that the assistant cannot look it up now, and the region's phones from the
   knowledge base. The action server's /health is probed only to name the cause in the log.
@@ -17,9 +19,11 @@ import os
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
+import yaml
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 
@@ -36,6 +40,9 @@ TOO_LONG_REPLY = ("您的消息有{length}字，超过了{limit}字，我没有�
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")  # tab and line feed stay
 TRUE_WORDS = {"1", "true", "yes", "on"}
 HEALTH_TIMEOUT = aiohttp.ClientTimeout(total=2)
+
+FEEDBACK = yaml.safe_load((Path(__file__).parent / "feedback.yml").read_text(encoding="utf-8"))
+RATED_KINDS = ("answer", "verdict")  # the replies feedback is about (actions/turn_record.py)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
@@ -97,6 +104,29 @@ class Turns:
                      input_channel, sender, cause or "the action server answers its health check")
         slots = await conversation_slots(agent, sender)
         return [{"recipient_id": sender, "text": unavailable_reply(text, slots)}]
+
+
+async def feedback(agent: Any, sender: str, text: str, input_channel: str) -> list[dict[str, Any]] | None:
+    """The thanks for a rating word sent right after an answer, recorded in the tracker; None when the text is no
+    rating word or the conversation's last reply was no answer (then it is an ordinary message)."""
+    rating = FEEDBACK["ratings"].get(text.strip())
+    processor, lock_store = getattr(agent, "processor", None), getattr(agent, "lock_store", None)
+    if rating is None or processor is None or lock_store is None:
+        return None
+    async with lock_store.lock(sender):
+        tracker = await processor.tracker_store.retrieve(sender)
+        last = next((event for event in reversed(tracker.events) if isinstance(event, BotUttered)), None) \
+            if tracker is not None else None
+        if last is None or ((last.metadata or {}).get("reply") or {}).get("kind") not in RATED_KINDS:
+            return None
+        thanks = FEEDBACK["thanks"][rating]
+        intent = {"name": "feedback", "confidence": 1.0}
+        tracker.update(UserUttered(text.strip(), intent, [], {"text": text.strip(), "intent": intent, "entities": []},
+                                   input_channel=input_channel, metadata={"feedback": rating}))
+        tracker.update(BotUttered(thanks, metadata={"feedback_thanks": rating}))
+        tracker.update(ActionExecuted("action_listen"))
+        await processor.save_tracker(tracker)
+    return [{"recipient_id": sender, "text": thanks}]
 
 
 async def action_server_problem(agent: Any) -> str | None:

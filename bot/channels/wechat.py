@@ -33,7 +33,7 @@ from bot.channels.wechat_protocol import (
     to_message,
     verify_signature,
 )
-from bot.channels.turns import Turns, TurnSettings
+from bot.channels.turns import Turns, TurnSettings, feedback
 from bot.channels.wechat_replies import BOT_FAILED, NOT_TEXT, SLOW_DOWN, WELCOME, choose, compose
 from bot.limits import Limits, RateLimiter, RedisReplies, rate_limiter, redis_client
 
@@ -323,7 +323,8 @@ class WeChatInput(InputChannel):
         agent = request.app.ctx.agent
 
         async def ask(openid: str, text: str) -> list[dict[str, Any]]:
-            return await self.turns.ask(on_new_message, agent, openid, text, self.name())
+            return await feedback(agent, openid, text, self.name()) or \
+                await self.turns.ask(on_new_message, agent, openid, text, self.name())
         return ask
 
 

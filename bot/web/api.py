@@ -250,7 +250,8 @@ async def chat(request: web.Request) -> web.Response:
     await within_limits(request, sender)
     url = request.app[RASA_URL].rstrip("/") + "/webhooks/rest/webhook"
     try:
-        async with request.app[HTTP].post(url, json={"sender": sender, "message": message},
+        async with request.app[HTTP].post(url, json={"sender": sender, "message": message,
+                                                     "metadata": {"channel": "widget"}},
                                           timeout=CHAT_TIMEOUT) as response:
             if response.status != 200:
                 raise ApiError(502, f"助手服务返回 {response.status}")

@@ -3,7 +3,8 @@
 Usage: python -m bot.web.server   (env WEB_PORT, default 8080; WEB_HOST, default 0.0.0.0;
 RASA_URL, default http://localhost:5005, where /api/chat forwards to the REST channel;
 RATE_LIMIT_SENDER / RATE_LIMIT_ADDRESS and REDIS_* for /api/chat's limits (bot/limits.py);
-WEB_BEHIND_PROXY=1 takes the client address from nginx's X-Real-IP).
+WEB_BEHIND_PROXY=1 takes the client address from nginx's X-Real-IP; the operations console under /ops:
+OPS_DB, TRACKER_DB, OPS_SENDER_SALT, see bot/ops/store.py).
 """
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from bot.limits import Limits, rate_limiter, redis_client
+from bot.ops import web as ops_web
+from bot.ops.store import OpsStore
 from bot.web import api
 from knowledge.query import KnowledgeBase, KnowledgeBaseError
 
@@ -74,9 +77,10 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
 
 
 def create_app(kb: KnowledgeBase, rasa_url: str, limits: Limits = Limits(), redis: Redis | None = None,
-               behind_proxy: bool = False) -> web.Application:
+               behind_proxy: bool = False, ops: OpsStore | None = None) -> web.Application:
     """The web app over a knowledge base, forwarding chat messages to the Rasa server at `rasa_url`, within
-    `limits` counted in `redis` (else in this process); `behind_proxy`: the client address is nginx's X-Real-IP."""
+    `limits` counted in `redis` (else in this process); `behind_proxy`: the client address is nginx's X-Real-IP;
+    with `ops`, the operations console (/ops) and the answer feedback (/api/feedback)."""
     app = web.Application(middlewares=[_errors], client_max_size=MAX_BODY)
     app[api.KB] = kb
     app[api.RASA_URL] = rasa_url
@@ -96,6 +100,8 @@ def create_app(kb: KnowledgeBase, rasa_url: str, limits: Limits = Limits(), redi
     for route, name in PAGES.items():
         app.router.add_get(route, _static(name))
     api.add_routes(app)
+    if ops is not None:
+        ops_web.add_routes(app, ops)
     return app
 
 
@@ -124,7 +130,8 @@ def main() -> int:
         print(error, file=sys.stderr)
         return 1
     app = create_app(kb, os.environ.get("RASA_URL", "http://localhost:5005"), Limits.load(), redis_client(),
-                     os.environ.get("WEB_BEHIND_PROXY", "").strip().lower() in ("1", "true", "yes", "on"))
+                     os.environ.get("WEB_BEHIND_PROXY", "").strip().lower() in ("1", "true", "yes", "on"),
+                     OpsStore.from_environment(kb))
     web.run_app(app, host=os.environ.get("WEB_HOST", "0.0.0.0"), port=int(os.environ.get("WEB_PORT", "8080")))
     return 0
 

@@ -8,6 +8,7 @@
   const script = document.currentScript;
   const scriptUrl = new URL(script.src, location.href);
   const endpoint = new URL(script.dataset.rasa || "/api/chat", scriptUrl).href;
+  const feedbackEndpoint = new URL("/api/feedback", scriptUrl).href;
   const STORE = "ybzs-widget";
   const MAX_KEPT = 100;
   const URL_PATTERN = /\b(?:https?:\/\/|www\.)[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]+/g;
@@ -161,6 +162,57 @@
     scrollToEnd();
   }
 
+  /** 👍/👎 under the latest answer; 👎 asks for an optional reason in one line. */
+  function feedbackBar() {
+    const bar = document.createElement("div");
+    bar.className = "feedback";
+    bar.setAttribute("role", "group");
+    bar.setAttribute("aria-label", "这个回答有用吗？");
+    const thank = (text) => {
+      bar.textContent = text;
+      bar.setAttribute("role", "status");
+    };
+    const rate = async (rating, comment) => {
+      try {
+        const response = await fetch(feedbackEndpoint, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify(comment ? { sender: state.sender, rating, comment } : { sender: state.sender, rating }),
+        });
+        thank(response.ok ? "谢谢您的反馈！" : "反馈没有发送成功，请稍后再试。");
+      } catch (error) {
+        thank("反馈没有发送成功，请稍后再试。");
+      }
+    };
+    const button = (label, name, onClick) => {
+      const element = document.createElement("button");
+      element.type = "button";
+      element.textContent = label;
+      element.setAttribute("aria-label", name);
+      element.addEventListener("click", onClick);
+      return element;
+    };
+    const reason = () => {
+      const form = document.createElement("form");
+      const field = document.createElement("input");
+      field.maxLength = 200;
+      field.placeholder = "哪里不对？（选填）";
+      field.setAttribute("aria-label", "哪里不对？（选填）");
+      const submit = document.createElement("button");
+      submit.type = "submit";
+      submit.textContent = "提交";
+      form.append(field, submit);
+      form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        rate("down", field.value.trim());
+      });
+      bar.replaceChildren(form);
+      field.focus();
+    };
+    bar.append(button("👍", "有用", () => rate("up")), button("👎", "没用", reason));
+    return bar;
+  }
+
   function setBusy(value) {
     busy = value;
     log.setAttribute("aria-busy", String(value));
@@ -180,7 +232,7 @@
   async function send(payload, shown) {
     const text = payload.trim();
     if (!text || busy) return;
-    log.querySelectorAll(".quick").forEach((group) => group.remove());
+    log.querySelectorAll(".quick, .feedback").forEach((group) => group.remove());
     addMessage({ from: "user", text: shown || text }, true);
     setBusy(true);
     try {
@@ -201,6 +253,11 @@
       }
       for (const reply of replies) {
         addMessage({ from: "bot", text: reply.text || "", buttons: reply.buttons, image: reply.image }, true);
+      }
+      const last = replies[replies.length - 1];
+      if (last && !(last.buttons && last.buttons.length)) {
+        log.appendChild(feedbackBar());
+        scrollToEnd();
       }
     } catch (error) {
       setBusy(false);
