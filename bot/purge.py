@@ -15,6 +15,8 @@ from pathlib import Path
 
 import yaml
 
+from bot.tracker_config import is_sql
+
 ROOT = Path(__file__).resolve().parents[1]
 
 PURGE_SQL = """
@@ -25,7 +27,7 @@ delete from events where sender_id in (
 
 def default_db(endpoints: Path = ROOT / "endpoints.yml") -> Path:
     store = (yaml.safe_load(endpoints.read_text(encoding="utf-8")) or {}).get("tracker_store") or {}
-    if str(store.get("type", "")).upper() != "SQL" or store.get("dialect", "sqlite") != "sqlite":
+    if not is_sql(store) or store.get("dialect", "sqlite") != "sqlite":
         raise SystemExit(f"{endpoints}: the tracker store is not SQLite; pass --db or run the SQL of the README")
     db = Path(store.get("db", "rasa.db"))
     return db if db.is_absolute() else ROOT / db

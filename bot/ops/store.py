@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from actions.understanding import items_by_text, understand
 from bot.privacy import Masker
+from bot.tracker_config import is_sql
 from knowledge.query import KnowledgeBase
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -104,7 +105,7 @@ def database_url(value: str | Path) -> str:
 def tracker_store_url(endpoints: Path = ROOT / "endpoints.yml") -> str:
     """The SQL tracker store of an endpoints file as an SQLAlchemy URL (its password from the environment)."""
     store = (yaml.safe_load(endpoints.read_text(encoding="utf-8")) or {}).get("tracker_store") or {}
-    if str(store.get("type", "")).upper() != "SQL":
+    if not is_sql(store):
         raise SystemExit(f"{endpoints}: the tracker store is not SQL; the operations console reads an SQL one")
     dialect = store.get("dialect", "sqlite")
     db = str(store.get("db", "rasa.db"))
