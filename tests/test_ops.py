@@ -28,6 +28,9 @@ from selenium.webdriver.support.ui import Select
 from test_browser import bot_texts, browser, fresh_demo_page, in_widget, wait  # noqa: F401  (browser: a fixture)
 from test_wechat import TOKEN, sha1_sorted
 
+from bot.ops.store import tracker_store_url
+from bot.purge import default_db
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "screenshots"
 SALT = "test-salt-" + "0123456789abcdef"
@@ -360,3 +363,9 @@ def test_the_purge_command_deletes_turns_past_the_retention(site: Servers, traff
     purged = ops_command(site, "purge", "--days", "0")
     assert purged.returncode == 0 and purged.stdout.startswith(f"deleted {traffic['messages'] + 2} turns")
     assert logged_in(site, OPERATOR).request("GET", "/ops/api/stats")[1]["total"]["messages"] == 0
+
+
+def test_the_repositorys_own_tracker_store_is_read_by_the_console_and_the_purge() -> None:
+    """make run's endpoints.yml (the windowed SQL store) is one the console and the purge command can read."""
+    assert tracker_store_url().endswith("/build/trackers.db")
+    assert default_db().name == "trackers.db"
