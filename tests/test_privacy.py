@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -162,7 +161,8 @@ def test_purge_deletes_conversations_idle_for_more_than_n_days(servers: Servers,
     say(servers.rest_url, old, f"耒阳 异地安置备案要什么材料 我手机{MOBILE}")
     say(servers.rest_url, recent, "长沙 生育津贴要多久")
     copy = tmp_path / "trackers.db"
-    shutil.copy(servers.tracker_db, copy)
+    with sqlite3.connect(servers.tracker_db) as live, sqlite3.connect(copy) as target:
+        live.backup(target)  # the store runs in WAL mode: its latest events may not be in the main file yet
     with sqlite3.connect(copy) as connection:
         connection.execute("update events set timestamp = timestamp - 40 * 86400 where sender_id != ?", (recent,))
         before = dict(connection.execute("select sender_id, count(*) from events group by sender_id").fetchall())
