@@ -1,28 +1,25 @@
-"""The one place that reads the environment for the action server."""
+"""The action server's settings from the environment (KNOWLEDGE_DB itself is read by knowledge/paths.py)."""
 from __future__ import annotations
 
 import os
 import sqlite3
-from functools import lru_cache
 from pathlib import Path
 
-from knowledge.build import DB_PATH
-from knowledge.query import KnowledgeBase, KnowledgeBaseError
+from knowledge.paths import DB_PATH
+from knowledge.query import KnowledgeBase, KnowledgeBaseError, open_knowledge_base
 
-KNOWLEDGE_DB = Path(os.environ.get("KNOWLEDGE_DB", DB_PATH))
 # WeChat's passive text reply holds 2048 bytes; every message the assistant sends fits in it.
 MAX_REPLY_BYTES = int(os.environ.get("MAX_REPLY_BYTES", "2048"))
 # Failed turns in a row before the assistant offers the hotline numbers.
 FAILED_TURNS_BEFORE_HANDOFF = 2
 
 
-@lru_cache(maxsize=1)
 def knowledge_base() -> KnowledgeBase:
     """The knowledge base, opened once per process (raises KnowledgeBaseError if knowledge.db is unusable)."""
-    return KnowledgeBase(KNOWLEDGE_DB)
+    return open_knowledge_base()
 
 
-def knowledge_base_problem(path: Path = KNOWLEDGE_DB) -> str | None:
+def knowledge_base_problem(path: Path = DB_PATH) -> str | None:
     """Why the knowledge base at `path` cannot serve, in one line naming the file and how to build it; None if it
     can (it opens, has its tables and rows, and SQLite's quick_check passes)."""
     build = "build it with `make knowledge` (python -m knowledge build), or point KNOWLEDGE_DB at a built file"

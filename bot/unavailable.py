@@ -7,16 +7,13 @@ imports here. The region is the place the message names, else the conversation's
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from actions.compose import handoff_text
 from actions.understanding import understand
-from knowledge.build import DB_PATH
-from knowledge.query import KnowledgeBase, KnowledgeBaseError, Region
+from knowledge.query import KnowledgeBase, KnowledgeBaseError, Region, open_knowledge_base
 
 logger = logging.getLogger(__name__)
 
@@ -28,9 +25,8 @@ NO_KNOWLEDGE = "如需马上咨询，请联系您参保地的医保经办机构�
 @lru_cache(maxsize=1)
 def knowledge_base() -> KnowledgeBase | None:
     """The knowledge base (KNOWLEDGE_DB), opened once; None if it cannot be opened (the reply then has no phones)."""
-    path = Path(os.environ.get("KNOWLEDGE_DB", DB_PATH))
     try:
-        return KnowledgeBase(path)
+        return open_knowledge_base()
     except KnowledgeBaseError as error:
         logger.warning("the knowledge base cannot be opened, replies without phones: %s", error)
         return None

@@ -5,8 +5,8 @@ import argparse
 import sys
 import time
 
-from knowledge.build import DB_PATH, BuildError, build
-from knowledge.query import Guide, KnowledgeBase, KnowledgeBaseError
+from knowledge.build import BuildError, build
+from knowledge.query import Guide, KnowledgeBaseError, open_knowledge_base
 
 
 def _print_guide(guide: Guide) -> None:
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"recorded {len(recorded)} corrections in knowledge/data/corrections/{args.document}.yml")
         return 0
     try:
-        kb = KnowledgeBase(DB_PATH)
+        kb = open_knowledge_base()
     except KnowledgeBaseError as error:
         print(error, file=sys.stderr)
         return 1

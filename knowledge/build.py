@@ -10,15 +10,15 @@ from typing import Any, Iterable
 
 import sqlite_utils
 
-from knowledge.datafiles import DATA_DIR, load_document, load_yaml
+from knowledge.datafiles import load_document, load_yaml
 from knowledge.importers import DOCUMENTS
 from knowledge.manifest import documents
+from knowledge.paths import DATA_DIR, DB_PATH
 from knowledge.regions import load_regions
-from knowledge.text import load_source, normalize
+from knowledge.text import bigrams, load_source, normalize
 from knowledge.trees import parse_tree, tree_problems
 from knowledge.validate import Problem, validate_document
 
-DB_PATH = Path(os.environ.get("KNOWLEDGE_DB", Path(__file__).parent / "knowledge.db"))
 ASPECTS = {"materials", "office", "phone", "supervision", "time_limit", "process", "eligibility", "legal_basis",
            "online", "form", "amount", "name", "existence"}
 PARENTHESES = re.compile(r"[（(][^（()）]*[)）]")
@@ -29,13 +29,6 @@ class BuildError(Exception):
     def __init__(self, problems: list[Problem]):
         super().__init__("\n".join(map(str, problems[:50])) + f"\n{len(problems)} problems")
         self.problems = problems
-
-
-def bigrams(text: str) -> str:
-    """The full-text form of a text: its character bigrams (and single characters of one-character words)."""
-    words = [word for word in normalize(text).replace("、", " ").split(" ") if word]
-    grams = [word[i : i + 2] for word in words for i in range(max(1, len(word) - 1))]
-    return " ".join(grams)
 
 
 def _quote_problems(where: str, quote: dict[str, Any] | None) -> list[Problem]:

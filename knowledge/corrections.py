@@ -10,7 +10,8 @@ import copy
 import re
 from typing import Any
 
-from knowledge.datafiles import DATA_DIR, load_yaml
+from knowledge.datafiles import load_yaml
+from knowledge.paths import DATA_DIR
 
 CORRECTIONS_DIR = DATA_DIR / "corrections"
 _STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")

@@ -6,8 +6,7 @@ from typing import Any
 
 import yaml
 
-DATA_DIR = Path(__file__).parent / "data"
-DOCUMENTS_DIR = DATA_DIR / "documents"
+from knowledge.paths import DOCUMENTS_DIR
 
 
 def load_yaml(path: Path) -> Any:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from knowledge.datafiles import load_yaml
-from knowledge.text import SOURCES_DIR
+from knowledge.paths import SOURCES_DIR
 
 
 @dataclass(frozen=True)

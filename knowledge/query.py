@@ -5,13 +5,13 @@ import json
 import re
 import sqlite3
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
-from knowledge.build import DB_PATH, bigrams
 from knowledge.manifest import Document, documents
-from knowledge.text import normalize, parts_match, pattern_parts
+from knowledge.paths import DB_PATH
+from knowledge.text import bigrams, normalize, parts_match, pattern_parts
 from knowledge.trees import Tree, parse_tree
 
 LIST_TABLES = ("process", "materials", "time_limits", "notes", "legal_basis", "online_channels")
@@ -591,3 +591,10 @@ class KnowledgeBase:
                 "gaps": sum(document in docs for docs in gaps),
             }
         return result
+
+
+@lru_cache(maxsize=1)
+def open_knowledge_base() -> KnowledgeBase:
+    """The knowledge base at DB_PATH (KNOWLEDGE_DB), opened once per process; raises KnowledgeBaseError if it
+    cannot be opened."""
+    return KnowledgeBase(DB_PATH)

@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from knowledge.datafiles import DATA_DIR, load_yaml
+from knowledge.datafiles import load_yaml
+from knowledge.paths import DATA_DIR
 
 SUFFIXES = ("土家族苗族自治州", "自治州", "特别行政区", "维吾尔自治区", "壮族自治区", "回族自治区", "自治区", "林区",
             "市", "县", "区", "省")

@@ -6,9 +6,8 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
+from knowledge.paths import SOURCES_DIR
 from knowledge.words import negated, words
-
-SOURCES_DIR = Path(__file__).parent / "sources"
 
 _AUTOLINK = re.compile(r"<((?:https?://|www\.)[^<>\s]+)>")  # 长沙: (<http://www.cs12333.com>) keeps the URL
 _MARKUP = re.compile(
@@ -32,6 +31,13 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", strip_markup(text))
     text = _DASHES.sub("-", text)
     return _SPACE.sub("", text)
+
+
+def bigrams(text: str) -> str:
+    """The full-text form of a text: its character bigrams (and single characters of one-character words)."""
+    words = [word for word in normalize(text).replace("、", " ").split(" ") if word]
+    grams = [word[i : i + 2] for word in words for i in range(max(1, len(word) - 1))]
+    return " ".join(grams)
 
 
 def digits(text: str) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from knowledge.datafiles import DATA_DIR, load_document, load_yaml
+from knowledge.datafiles import load_document, load_yaml
+from knowledge.paths import DATA_DIR
 from knowledge.importers import DOCUMENTS
 from knowledge.regions import ambiguous_names, load_regions
 

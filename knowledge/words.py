@@ -5,7 +5,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from knowledge.datafiles import DATA_DIR, load_yaml
+from knowledge.datafiles import load_yaml
+from knowledge.paths import DATA_DIR
 
 
 @dataclass(frozen=True)

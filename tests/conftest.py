@@ -23,7 +23,8 @@ from typing import Any
 import pytest
 
 from bot import serve
-from knowledge.build import DB_PATH, build
+from knowledge.build import build
+from knowledge.paths import DB_PATH
 from knowledge.query import KnowledgeBase
 
 

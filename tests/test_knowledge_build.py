@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from knowledge.build import eligibility_problems, build
-from knowledge.datafiles import DATA_DIR, load_document, load_yaml
+from knowledge.datafiles import load_document, load_yaml
 from knowledge.importers import DOCUMENTS
 from knowledge.manifest import documents
+from knowledge.paths import DATA_DIR
 from knowledge.query import KnowledgeBase, KnowledgeBaseError
 from knowledge.review import unrecorded_differences
 from knowledge.text import load_source

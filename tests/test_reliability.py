@@ -20,7 +20,7 @@ from test_wechat import TOKEN, fields_of, signed, text_xml
 from bot.channels.rest import MAX_BODY_BYTES
 from bot.channels.turns import EMPTY_REPLY, MAX_MESSAGE_CHARS
 from bot.unavailable import CANNOT_LOOK_UP
-from knowledge.build import DB_PATH
+from knowledge.paths import DB_PATH
 from knowledge.query import KnowledgeBase
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,8 +7,9 @@ from __future__ import annotations
 import sys
 
 from knowledge.corrections import apply_corrections, load_corrections
-from knowledge.datafiles import DOCUMENTS_DIR, dump_yaml
+from knowledge.datafiles import dump_yaml
 from knowledge.importers import DOCUMENTS, parse
+from knowledge.paths import DOCUMENTS_DIR
 
 
 def main(argv: list[str]) -> int:
