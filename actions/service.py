@@ -15,6 +15,7 @@ from actions.understanding import (PERSON_LIKE_ALIASES, RANK_CLOSE, RANK_MINIMUM
                                    aspects_in, close_candidates, content_bigrams, items_by_text, mentions, pick_option,
                                    read_facts, understand)
 from actions.verdict import verdict_text
+from knowledge.codes import is_main, main_of, same_family
 from knowledge.query import Guide, ItemGuide, KnowledgeBase, Region, Unanswered
 from knowledge.text import normalize
 
@@ -167,7 +168,7 @@ class Dialogue:
     @staticmethod
     def _near(code: str, topic: Unanswered) -> bool:
         """An item the topic names as nearest, or their 主项."""
-        return any(code in (near, near[:9] + "00Y") for near in topic.nearest)
+        return any(code in (near, main_of(near)) for near in topic.nearest)
 
     def _unanswered_text(self, topic: Unanswered) -> str:
         """What the documents do not say, the nearest items they do have, and the region's phones if known."""
@@ -237,7 +238,7 @@ class Dialogue:
         if not items or items[0].kind != "situation":
             return False
         typed = normalize(self.request.text).lower()
-        return any(tree.status and tree.item is not None and tree.item[:9] != items[0].code[:9] and
+        return any(tree.status and tree.item is not None and not same_family(tree.item, items[0].code) and
                    any(mentions(typed, word) for word in tree.start_words) for tree in self.kb.trees.values())
 
     def _tree_situation_named(self) -> bool:
@@ -265,7 +266,7 @@ class Dialogue:
                 situations.append(tree)
             elif tree.item is not None and state.item is not None and (
                     state.item.split("-")[0] == tree.item
-                    or (tree.item.endswith("Y") and state.item[:9] == tree.item[:9])):
+                    or (is_main(tree.item) and same_family(state.item, tree.item))):
                 related.append(tree)
         for tree in situations + related:
             facts = read_facts(tree, words, None)
@@ -368,9 +369,8 @@ class Dialogue:
         """The serving document has no such item: say so, and answer its item the question's words clearly point
         to, if there is one (the 2025 list's 职工减少登记 for 退休人员死亡停保)."""
         name = self.kb.item_name(self.state.item)
-        family = self.state.item[:9]
         ranked = [m for m in items_by_text(self.kb, words, guide.document.id, self.state.person_type)
-                  if m.code[:9] == family]
+                  if same_family(m.code, self.state.item)]
         clear = close_candidates(ranked)
         if len(clear) != 1:
             return gap_reply_for_absent_item(guide, name)

@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from knowledge.codes import is_main, main_of, same_family
 from knowledge.query import ItemMatch, KnowledgeBase, Region, RegionResolution
 from knowledge.text import normalize
 from knowledge.trees import Option, Question, Tree
@@ -244,24 +245,24 @@ def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]],
     for named in [m for m in matches.values() if m.kind == "name" and m.matched not in PERSON_LIKE_ALIASES
                   and len(m.matched) >= (3 if m.level != "main" else 5)]:
         for match in matches.values():  # 生育津贴 (or 慢特病和特药) named beats a situation of its family (特药 申请)
-            if match.kind == "situation" and match.code[:9] == named.code[:9] and match.score >= named.score:
+            if match.kind == "situation" and same_family(match.code, named.code) and match.score >= named.score:
                 match.score = named.score - 0.1
     person = person_type_in(text, entities)
     for match in matches.values():  # a tie-break between an item's 职工 and 居民 forms, not a signal of its own
         match.score += PERSON_TIE_BREAK * (person_fit(match.name, person) - 1)
     ordered = sorted(matches.values(), key=lambda m: (-m.score, m.code))
-    mains = [m for m in ordered if m.code.endswith("Y")]
+    mains = [m for m in ordered if is_main(m.code)]
     # A 主项 name that spans its sub-items' names (门诊慢特病和特药认定) names the 主项; else the sub-item wins.
-    spanning = [m for m in mains if any(not s.code.endswith("Y") and s.code[:9] == m.code[:9]
+    spanning = [m for m in mains if any(not is_main(s.code) and same_family(s.code, m.code)
                                          and _overlaps(normalized, m.matched, s.matched) for s in ordered)]
-    ordered = [m for m in ordered if not (spanning and not m.code.endswith("Y") and
-                                          any(m.code[:9] == main.code[:9] and _overlaps(normalized, main.matched, m.matched)
+    ordered = [m for m in ordered if not (spanning and not is_main(m.code) and
+                                          any(same_family(m.code, main.code) and _overlaps(normalized, main.matched, m.matched)
                                               for main in spanning))]
     scores = {m.code: m.score for m in ordered}
-    specific_parents = {m.code[:9] + "00Y" for m in ordered  # a 子项 as strong as its 主项 makes the 主项 redundant
-                        if not m.code.endswith("Y") and m.matched not in PERSON_LIKE_ALIASES
-                        and m.score >= scores.get(m.code[:9] + "00Y", 0.0)}
-    ordered = [m for m in ordered if not (m.code.endswith("Y") and m.code in specific_parents)]
+    specific_parents = {main_of(m.code) for m in ordered  # a 子项 as strong as its 主项 makes the 主项 redundant
+                        if not is_main(m.code) and m.matched not in PERSON_LIKE_ALIASES
+                        and m.score >= scores.get(main_of(m.code), 0.0)}
+    ordered = [m for m in ordered if not (is_main(m.code) and m.code in specific_parents)]
     return ordered, typed
 
 
@@ -339,12 +340,12 @@ def _family_member_first(kb: KnowledgeBase, items: list[ItemMatch], text: str, r
                          person_type: str | None) -> list[ItemMatch]:
     """A 主项 named (报销, 定点申请) whose own 子项 the message's words clearly point to (住院, 诊所): that 子项
     first, ranked by its text among its family only."""
-    if not items or not items[0].code.endswith("Y"):
+    if not items or not is_main(items[0].code):
         return items
     document = region.document if region is not None and region.covered else None
     named = tuple(m.matched for m in items if m.kind == "name")  # 医疗救助 named is no clue to which 子项
-    family = [m for m in items_by_text(kb, text, document, person_type, named) if m.code[:9] == items[0].code[:9]
-              and not m.code.endswith("Y")]
+    family = [m for m in items_by_text(kb, text, document, person_type, named) if same_family(m.code, items[0].code)
+              and not is_main(m.code)]
     clear = close_candidates(family)
     if len(clear) != 1:
         return items

@@ -9,6 +9,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
+from knowledge.codes import main_of
 from knowledge.manifest import Document, documents
 from knowledge.paths import DB_PATH
 from knowledge.text import bigrams, normalize, parts_match, pattern_parts
@@ -531,7 +532,7 @@ class KnowledgeBase:
 
     def gaps(self, code: str | None, document: str) -> list[Gap]:
         """What `document` is known not to say about `code` (or about everything)."""
-        parent = (code or "")[:9] + "00Y"
+        parent = main_of(code or "")
         return [gap for documents_, codes, gap in self._gaps
                 if document in documents_ and (codes == "all" or code in codes or parent in codes)]
 

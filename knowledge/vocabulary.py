@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from knowledge.codes import main_of
 from knowledge.datafiles import load_document, load_yaml
 from knowledge.paths import DATA_DIR
 from knowledge.importers import DOCUMENTS
@@ -53,7 +54,7 @@ def item_names() -> list[Name]:
         if len(values) == 1:
             value: str | None = next(iter(values))
         else:
-            parents = {v[:9] + "00Y" for v in values if v.startswith("002036")}
+            parents = {main_of(v) for v in values if v.startswith("002036")}
             value = next(iter(parents)) if len(parents) == 1 and all(v.startswith("002036") for v in values) else None
             if value is None and len({v.split("-")[0] for v in values}) == 1:
                 value = next(iter(values)).split("-")[0]

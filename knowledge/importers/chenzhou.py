@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from knowledge.codes import main_of
 from knowledge.manifest import documents
 from knowledge.text import SourceText, load_source, normalize
 
@@ -437,7 +438,7 @@ LIST_FIELDS = {"办理流程": ("process", parse_process), "办理材料": ("mat
 
 def parse_item(doc: Document, item: Item, templates: list[PrintedForm]) -> dict[str, Any]:
     record: dict[str, Any] = {
-        "key": item.code, "code": item.code, "parent_code": item.code[:9] + "00Y", "local_code": None,
+        "key": item.code, "code": item.code, "parent_code": main_of(item.code), "local_code": None,
         "row": None, "name": item.name, "lines": [item.first, item.last], "sections": {}, "process": [],
         "materials": [], "time_limits": [], "notes": [], "legal_basis": [], "forms": [], "online_channels": [],
         "offices": [], "phones": [],

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from knowledge.codes import main_of
 from knowledge.text import SourceText, load_source, normalize
 
 DOCUMENT = "hubei"
@@ -337,7 +338,7 @@ def build_item(item: Item, source: SourceText) -> dict[str, Any]:
     return {
         "key": code,
         "code": code,
-        "parent_code": code[:9] + "00Y",
+        "parent_code": main_of(code),
         "local_code": None,
         "row": None,
         "name": item.name,
