@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from knowledge.manifest import documents
+from knowledge.manifest import documents, provincial_list
 from knowledge.query import Conflict, Fact, Guide, ItemGuide, KnowledgeBase, Region
 from actions.understanding import WORDS, situations_in
 from knowledge.text import normalize
@@ -140,7 +140,7 @@ class Composer:
             lines += [f"说明：{text}" for text in _unique([n.text for n in entry.notes]) if WHERE_TO_APPLY.search(text)]
         if not lines:
             lines.append("该文件此项未列办理地点。")
-        if entry.offices and region.level == "city" and entry.document.id in ("hengyang", "changsha"):
+        if entry.offices and region.level == "city" and entry.document.county_offices:
             lines.append("（以上为市本级；各区县的地址可告诉我区县名查询）")
         return lines
 
@@ -313,7 +313,7 @@ class Composer:
         general = self.general_notes(guide, entry, aspects, words)
         notes = self._conflict_lines(self.kb.conflicts(entry.code or guide.code, guide.document.id), aspects)
         if notes or general:
-            extra_sources.add("hunan2025")
+            extra_sources.add(provincial_list().id)
         sources = [documents()[guide.document.id].citation] + [documents()[d].citation for d in sorted(extra_sources)
                                                                 if d != guide.document.id]
         footer = "来源：" + "、".join(_unique(sources))
@@ -358,8 +358,8 @@ class Composer:
             return []
         own_words = " ".join(m.text for m in entry.materials + entry.notes)
         lines = []
-        for note in self.kb.general_notes("hunan2025"):
-            about_payment = guide.document.id == "hunan2025" and "报销" in note.text and (
+        for note in self.kb.general_notes(provincial_list().id):
+            about_payment = guide.document.is_provincial_list and "报销" in note.text and (
                 "报销" in entry.name or "支付" in entry.name or "支取" in entry.name)
             about_proxy = "委托" in note.text and "委托" in situations_in(words) and "委托" not in own_words
             if about_payment or about_proxy:
@@ -397,13 +397,13 @@ class Composer:
             return self.form(entry, words)
         if aspect == "legal_basis":
             own = self.legal_basis(entry)
-            if own or guide.document.id == "hubei" or not entry.code:
+            if own or guide.document.is_province_guide or not entry.code:
                 return own
-            provincial = self.kb.guide(entry.code, document="hunan2025")
+            provincial = self.kb.guide(entry.code, document=provincial_list().id)
             basis = _unique([f.text for e in provincial.entries for f in e.legal_basis])
             if not basis:
                 return []
-            extra_sources.add("hunan2025")
+            extra_sources.add(provincial_list().id)
             return (self._gap_lines(guide, entry, "legal_basis") + ["湖南省2025年版事项清单列明的设定依据："]
                     + [f"{i}. {text}" for i, text in enumerate(basis, 1)])
         if aspect == "amount":

@@ -6,10 +6,9 @@ from typing import Iterable
 from actions.compose import GENERAL_ITEM, Composer, gap_reply_for_absent_item, utf8_len
 from actions.config import MAX_REPLY_BYTES
 from actions.entries import choose_entries
+from knowledge.manifest import provincial_list
 from knowledge.query import KnowledgeBase, Region
 from knowledge.trees import Leaf, Tree
-
-CITY_GUIDES = ("hengyang", "chenzhou", "changsha")  # where the Hunan 2025 list's differing rules are also said
 
 
 def verdict_text(kb: KnowledgeBase, tree: Tree, leaf: Leaf, region: Region, asked: list[str] | None = None,
@@ -30,7 +29,7 @@ def verdict_text(kb: KnowledgeBase, tree: Tree, leaf: Leaf, region: Region, aske
         return "\n".join(lines), None
     guide = kb.guide(item, region)
     document = guide.document
-    rules = leaf.rules_for(document.id) + (leaf.rules_for("hunan2025") if document.id in CITY_GUIDES else [])
+    rules = leaf.rules_for(document.id) + (leaf.rules_for(provincial_list().id) if document.is_city_guide else [])
     if guide.absent or (leaf.documents and document.id not in leaf.documents):
         lines.append(gap_reply_for_absent_item(guide, leaf.name or kb.item_name(item)))
         lines += [f"{rule.say}（{rule.citation}）" for rule in rules]

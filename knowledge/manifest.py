@@ -20,6 +20,20 @@ class Document:
     date_note: str
     first_line: int
     last_line: int
+    role: str  # city_guide | provincial_list | province_guide
+    county_offices: bool  # lists an office for each county and district
+
+    @property
+    def is_city_guide(self) -> bool:
+        return self.role == "city_guide"
+
+    @property
+    def is_provincial_list(self) -> bool:
+        return self.role == "provincial_list"
+
+    @property
+    def is_province_guide(self) -> bool:
+        return self.role == "province_guide"
 
     @property
     def citation(self) -> str:
@@ -34,7 +48,13 @@ def documents() -> dict[str, Document]:
         entry["id"]: Document(
             id=entry["id"], file=entry["file"], title=entry["title"], short=entry["short"],
             issuer=entry["issuer"], region=entry["region"], year=entry["year"], date_note=entry["date_note"],
-            first_line=entry["lines"][0], last_line=entry["lines"][1],
+            first_line=entry["lines"][0], last_line=entry["lines"][1], role=entry["role"],
+            county_offices=entry["county_offices"],
         )
         for entry in entries
     }
+
+
+def provincial_list() -> Document:
+    """The Hunan 2025 list, the document whose rules the Hunan city guides are held against."""
+    return next(document for document in documents().values() if document.is_provincial_list)

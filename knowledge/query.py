@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.codes import main_of
-from knowledge.manifest import Document, documents
+from knowledge.manifest import Document, documents, provincial_list
 from knowledge.paths import DB_PATH
 from knowledge.text import bigrams, normalize, parts_match, pattern_parts
 from knowledge.trees import Tree, parse_tree
@@ -448,9 +448,9 @@ class KnowledgeBase:
         """Where `document` folds an item it does not list into another (the 2025 list), with the evidence."""
         entry = self.catalogue.get(code)
         merged = json.loads(entry["hunan2025_merged_into"]) if entry is not None else None
-        if document != "hunan2025" or not merged:
+        if document != provincial_list().id or not merged:
             return None
-        return merged["merged_into"], Fact(merged["evidence"], Source("hunan2025", *merged["lines"]))
+        return merged["merged_into"], Fact(merged["evidence"], Source(provincial_list().id, *merged["lines"]))
 
     def cues(self, code: str) -> list[str]:
         """Words that point to this 子项 when only its 主项 is named (items.yml `cues`)."""
@@ -508,7 +508,7 @@ class KnowledgeBase:
             hunan2025 = None
             if row["hunan2025_text"]:
                 hunan2025 = Fact(row["hunan2025_text"],
-                                 Source("hunan2025", row["hunan2025_first_line"], row["hunan2025_last_line"]))
+                                 Source(provincial_list().id, row["hunan2025_first_line"], row["hunan2025_last_line"]))
             found.append((set(json.loads(row["documents"])),
                           Conflict(row["id"], row["code"], row["aspect"], row["topic"], statements, hunan2025,
                                    row["note"])))
