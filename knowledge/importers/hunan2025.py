@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
-from knowledge.text import SourceText, load_source, normalize
+from knowledge.importers.common import (CIRCLED, SEPARATORS, SPACE_NEAR_WIDE, Span, form_record, item_record,
+                                        source_of, sourced)
+from knowledge.text import SourceText
 
 DOCUMENT = "hunan2025"
-SOURCE_FILE = "003_6e137334891338ee.txt"
 
 COLUMNS = ("主项", "子项序号", "子项", "业项序号", "业务办理项", "办理材料", "办理时限", "办理环节", "备注", "设定依据")
 ROW_NUMBER_COLUMN = COLUMNS.index("业项序号")
@@ -27,7 +28,6 @@ ROW_NUMBER = re.compile(r"^\d+$")
 # A numbered point: "1." at the start of a line, or inline after a colon / semicolon / full stop (「…提供：1.…；2.…」).
 POINT_START = re.compile(r"(?:^|(?<=[\n：；。]))[ \t\u3000]*\d+\.")
 POINT_NUMBER = re.compile(r"^\s*\d+\.")
-CIRCLED_START = re.compile(r"[①②③④⑤⑥⑦⑧⑨⑩]")
 SENTENCE_END = re.compile(r"(?<=。)(?=.)", re.S)
 FOOTER_LABEL = re.compile(rf"(?:^|\n)\s*(?:{'|'.join(FOOTER_LABELS)})：")
 # A remark on all materials printed after the numbered list, e.g. 「（以上办理资料均需加盖单位公章 ）」.
@@ -41,56 +41,6 @@ TIME_LIMIT_CONDITION = re.compile(r"^.+?（(?P<condition>[^（）]{1,6})）$")
 BRACKETED_FORM = re.compile(r"《([^《》]+?[表书])》")
 # Forms named without 《》: 「或个人承诺书」「应填写参保人员意外伤害审核表」.
 BARE_FORM = re.compile(r"(?:或|填写|提供)([^，。；、（）《》或]{0,16}?(?:承诺书|审核表))")
-SPACE_NEAR_WIDE = re.compile(r"\s+(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])\s+")
-TRAILING_SEPARATORS = "；;，,、 \t\n"
-
-
-@dataclass(frozen=True)
-class Span:
-    """A piece of the document's text with the source line of each of its characters."""
-
-    text: str
-    line_numbers: tuple[int, ...]
-
-    @classmethod
-    def from_lines(cls, numbered_lines: Iterable[tuple[int, str]]) -> Span:
-        text, numbers = "", []
-        for index, (number, line) in enumerate(numbered_lines):
-            piece = line if index == 0 else "\n" + line
-            text += piece
-            numbers += [number] * len(piece)
-        return cls(text, tuple(numbers))
-
-    def __add__(self, other: Span) -> Span:
-        return Span(self.text + other.text, self.line_numbers + other.line_numbers)
-
-    def cut(self, start: int, end: int | None = None) -> Span:
-        return Span(self.text[start:end], self.line_numbers[start:end])
-
-    def strip(self, chars: str | None = None) -> Span:
-        left = len(self.text) - len(self.text.lstrip(chars))
-        right = len(self.text.rstrip(chars))
-        return self.cut(left, max(left, right))
-
-    def split_before(self, pattern: re.Pattern[str]) -> list[Span]:
-        """The pieces of the span cut at the start of every match of the pattern (the first piece may be empty)."""
-        starts = [0] + [match.start() for match in pattern.finditer(self.text) if match.start() > 0] + [len(self.text)]
-        return [self.cut(start, end) for start, end in zip(starts, starts[1:])]
-
-    def pieces_by_line(self) -> list[Span]:
-        """The span cut wherever the source line changes."""
-        starts = [0] + [index for index in range(1, len(self.text))
-                        if self.line_numbers[index] != self.line_numbers[index - 1]] + [len(self.text)]
-        return [self.cut(start, end) for start, end in zip(starts, starts[1:])]
-
-    @property
-    def lines(self) -> list[int]:
-        return [self.line_numbers[0], self.line_numbers[-1]]
-
-    @property
-    def clean(self) -> str:
-        """The text as written, without line breaks and without whitespace next to Chinese characters."""
-        return SPACE_NEAR_WIDE.sub("", self.text).strip()
 
 
 @dataclass
@@ -100,7 +50,7 @@ class Cell:
 
     @property
     def span(self) -> Span:
-        return Span.from_lines(self.numbered_lines).strip()
+        return Span.join(self.numbered_lines, "\n").strip()
 
     @property
     def text(self) -> str:
@@ -140,7 +90,7 @@ def split_table(cells: list[Cell]) -> tuple[list[TableRow], Cell]:
     """The table rows after the header, and the footer cell (说明 / 备注) that follows them."""
     header_end = next(index for index, cell in enumerate(cells) if cell.text == LAST_HEADER_CELL)
     if header_end + 1 != len(COLUMNS):
-        raise ValueError(f"{SOURCE_FILE}: header has {header_end + 1} cells, expected {len(COLUMNS)}")
+        raise ValueError(f"{DOCUMENT}: header has {header_end + 1} cells, expected {len(COLUMNS)}")
     body = cells[header_end + 1 :]
     footer_index = next(index for index, cell in enumerate(body) if cell.text.startswith(FOOTER_LABELS[0] + "："))
     footer, body = body[footer_index], body[:footer_index]
@@ -153,10 +103,10 @@ def split_table(cells: list[Cell]) -> tuple[list[TableRow], Cell]:
         first = start - ROW_NUMBER_COLUMN
         row = TableRow(dict(zip(COLUMNS, body[first : first + len(COLUMNS)])))
         if row.number != expected_number or first != (expected_number - 1) * len(COLUMNS):
-            raise ValueError(f"{SOURCE_FILE}: table row {expected_number} misread at line {body[start].first_line}")
+            raise ValueError(f"{DOCUMENT}: table row {expected_number} misread at line {body[start].first_line}")
         rows.append(row)
     if len(rows) * len(COLUMNS) != len(body):
-        raise ValueError(f"{SOURCE_FILE}: {len(body)} cells do not make {len(rows)} rows")
+        raise ValueError(f"{DOCUMENT}: {len(body)} cells do not make {len(rows)} rows")
     return rows, footer
 
 
@@ -175,21 +125,18 @@ def is_lead_in(point: Span, following: list[Span]) -> bool:
     return bool(following) and not POINT_NUMBER.match(point.text) and point.text.rstrip().endswith("：")
 
 
-def sourced(span: Span, source: SourceText, strip_chars: str, **extra: Any) -> dict[str, Any]:
-    """A record of the span's clean text and lines; evidence where the text is not one piece of those lines."""
+def cleaned_record(span: Span, source: SourceText, strip_chars: str, **extra: Any) -> dict[str, Any]:
+    """The record (common.sourced) of the span without `strip_chars` at its ends, its text cleaned."""
     span = span.strip(strip_chars)
-    record: dict[str, Any] = {"text": span.clean, **extra, "lines": span.lines}
-    if normalize(record["text"]) not in source.normalized_span(*span.lines):
-        record["evidence"] = [piece.clean for piece in span.pieces_by_line() if piece.clean]
-    return record
+    return sourced(span, source, span.clean, **extra)
 
 
 def note_record(span: Span, source: SourceText) -> dict[str, Any]:
-    return sourced(span, source, TRAILING_SEPARATORS)
+    return cleaned_record(span, source, SEPARATORS)
 
 
 def material_record(span: Span, source: SourceText, condition: str | None) -> dict[str, Any]:
-    return sourced(span, source, TRAILING_SEPARATORS + "。", condition=condition)
+    return cleaned_record(span, source, SEPARATORS + "。", condition=condition)
 
 
 def parse_materials_cell(cell: Cell, source: SourceText) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -197,8 +144,8 @@ def parse_materials_cell(cell: Cell, source: SourceText) -> tuple[list[dict[str,
     material_lines = [(n, line) for n, line in cell.numbered_lines if not MATERIALS_REMARK.match(line)]
     remark_lines = [(n, line) for n, line in cell.numbered_lines if MATERIALS_REMARK.match(line)]
     materials = [material_record(without_number(point), source, None)
-                 for point in points(Span.from_lines(material_lines).strip())]
-    notes = [note_record(Span.from_lines([line]).strip(), source) for line in remark_lines]
+                 for point in points(Span.join(material_lines, "\n").strip())]
+    notes = [note_record(Span.join([line], "\n").strip(), source) for line in remark_lines]
     return materials, notes
 
 
@@ -210,8 +157,8 @@ def conditional_materials(sentence: Span, source: SourceText) -> list[dict[str, 
     condition = SPACE_NEAR_WIDE.sub("", match.group("condition"))
     verb_keeps_meaning = "即" in match.group("verb")
     wanted = sentence.cut(match.start("verb") if verb_keeps_meaning else match.end("verb"))
-    pieces = [piece for piece in wanted.split_before(CIRCLED_START) if piece.strip(TRAILING_SEPARATORS).text]
-    return [material_record(piece.cut(1) if CIRCLED_START.match(piece.text) else piece, source, condition)
+    pieces = [piece for piece in wanted.split_before(CIRCLED) if piece.strip(SEPARATORS).text]
+    return [material_record(piece.cut(1) if CIRCLED.match(piece.text) else piece, source, condition)
             for piece in pieces]
 
 
@@ -237,14 +184,14 @@ def parse_remarks_cell(cell: Cell, source: SourceText) -> tuple[list[dict[str, A
 def parse_time_limits(cell: Cell, source: SourceText) -> list[dict[str, Any]]:
     """「即时办结（现场），2个工作日（线上）」 gives one record per bracketed condition; other cells one record."""
     span = cell.span
-    parts = [part.strip(TRAILING_SEPARATORS) for part in span.split_before(re.compile(r"(?<=，)"))]
+    parts = [part.strip(SEPARATORS) for part in span.split_before(re.compile(r"(?<=，)"))]
     matches = [TIME_LIMIT_CONDITION.match(part.clean) for part in parts]
     if len(parts) < 2 or not all(matches):
-        return [sourced(span, source, TRAILING_SEPARATORS + "。", condition=None)]
+        return [cleaned_record(span, source, SEPARATORS + "。", condition=None)]
     records = []
     for part, match in zip(parts, matches):
         text = part.cut(0, part.text.rindex("（"))
-        records.append(sourced(text, source, TRAILING_SEPARATORS, condition=match.group("condition")))
+        records.append(cleaned_record(text, source, SEPARATORS, condition=match.group("condition")))
     return records
 
 
@@ -289,8 +236,7 @@ def find_forms(materials: list[dict[str, Any]]) -> list[dict[str, Any]]:
         names = BRACKETED_FORM.findall(material["text"]) + BARE_FORM.findall(material["text"])
         for name in names:
             if name not in forms:
-                forms[name] = {"name": name, "number": None, "attached": False, "lines": list(material["lines"]),
-                               "notes": []}
+                forms[name] = form_record(name, list(material["lines"]))
     return list(forms.values())
 
 
@@ -306,28 +252,19 @@ def build_item(row: TableRow, main_cell: Cell, sub_cell: Cell, legal_basis: list
     remark_materials, notes = parse_remarks_cell(row.cells["备注"], source)
     materials += remark_materials
     name = sub_item_name(sub_cell)
-    return {
-        "key": f"{code}#{row.number}",
-        "code": code,
-        "parent_code": MAIN_CODE.search(main_cell.span.text).group(1),
-        "local_code": None,
-        "row": row.number,
-        "name": row.cells["业务办理项"].text,
-        "lines": row.lines,
-        "sections": {
+    return item_record(
+        key=f"{code}#{row.number}", code=code, parent_code=MAIN_CODE.search(main_cell.span.text).group(1),
+        row=row.number, name=row.cells["业务办理项"].text, lines=row.lines,
+        sections={
             "事项名称": {"text": name.clean, "lines": sub_cell.lines},
             "办理环节": {"text": row.cells["办理环节"].text, "lines": row.cells["办理环节"].lines},
         },
-        "process": [],
-        "materials": materials,
-        "time_limits": parse_time_limits(row.cells["办理时限"], source),
-        "notes": material_notes + notes,
-        "legal_basis": [sourced(law, source, TRAILING_SEPARATORS + "。") for law in legal_basis],
-        "forms": find_forms(materials),
-        "online_channels": [],
-        "offices": [],
-        "phones": [],
-    }
+        materials=materials,
+        time_limits=parse_time_limits(row.cells["办理时限"], source),
+        notes=material_notes + notes,
+        legal_basis=[cleaned_record(law, source, SEPARATORS + "。") for law in legal_basis],
+        forms=find_forms(materials),
+    )
 
 
 def parse_footer(footer: Cell, source: SourceText) -> list[dict[str, Any]]:
@@ -341,7 +278,7 @@ def parse_footer(footer: Cell, source: SourceText) -> list[dict[str, Any]]:
 
 
 def parse() -> dict[str, Any]:
-    source = load_source(SOURCE_FILE)
+    source = source_of(DOCUMENT)
     rows, footer = split_table(read_cells(source))
     legal_basis = legal_basis_by_row(rows)
     items = []
