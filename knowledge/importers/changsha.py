@@ -11,9 +11,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from knowledge.text import SourceText, load_source, normalize
+from knowledge.importers.common import (CN_NUMBER, FIELD_NAMES, NUMBER_MARKER, form_record, item_record, phone_record,
+                                        source_of)
+from knowledge.text import SourceText, normalize
 
-SOURCE_FILE = "002_04a8652dff72828e.txt"
 DOCUMENT = "changsha"
 
 # Part 11 (「市本级已入窗未在清单内的事项」) has no 主项 code: its local items are filed under the national 主项
@@ -29,7 +30,7 @@ CHANNEL_PATTERNS = (
     ("我的长沙", re.compile(r"我的长沙APP")),
     ("医保内网", re.compile(r"医保内网办理[:：][^。]*|医保管理信息系统查询")),
 )
-FIELD_NAMES = {"办结时限": "办理时限"}  # S45 labels its time limit 「(七)办结时限」
+FIELD_ALIASES = {"办结时限": "办理时限"}  # S45 labels its time limit 「(七)办结时限」
 FORM_SUFFIXES = ("表", "申请书", "承诺书", "申请卡")
 # Without 《》 only these endings name a form (「…工资表」 in 0731-4 is a payroll sheet, not a form)
 UNBRACKETED_FORM_SUFFIXES = ("申领表", "申请表", "申报表", "登记表", "调整表", "申请书", "承诺书")
@@ -42,14 +43,11 @@ TAG = re.compile(r"<[^<>\n]{1,200}>")
 URL = re.compile(r"https?://[^\s()<>\u4e00-\u9fff]+")
 BULLET = re.compile(r"^-\s+")
 CODE = re.compile(r"\((002036\d{6}(?:-\d+)?|0731-\d+)\)")
-PART_HEADING = re.compile(r"^第[一二三四五六七八九十]+部分")
+PART_HEADING = re.compile(rf"^第[{CN_NUMBER}]+部分")
 PART_CODE = re.compile(r"\((002036\d{3}00Y)\)")
-ITEM_HEADING = re.compile(r"^(?:\*\*)?[一二三四五六七八九十]+、\s*(.+)$")
-FIELD_HEADING = re.compile(
-    r"^\([一二三四五六七八九十]\)\s*(事项名称|受理单位|服务对象|办理渠道|办理流程|办理材料|办理时限|办结时限|"
-    r"查询方式|监督电话|评价渠道)\s*[:：]?\s*(.*)$")
-MARKER = re.compile(r"^(?:\d+[.、．]|\(\d+\)|[\u2460-\u2473]|[一二三四五六七八九十]+、|备注|注[:：])")
-STEP_NUMBER = re.compile(r"^\d+[.、．]\s*")
+ITEM_HEADING = re.compile(rf"^(?:\*\*)?[{CN_NUMBER}]+、\s*(.+)$")
+FIELD_HEADING = re.compile(rf"^\([{CN_NUMBER}]\)\s*({'|'.join((*FIELD_NAMES, *FIELD_ALIASES))})\s*[:：]?\s*(.*)$")
+MARKER = re.compile(rf"^(?:\d+[.、．]|\(\d+\)|[\u2460-\u2473]|[{CN_NUMBER}]+、|备注|注[:：])")
 CIRCLED = re.compile(r"(?=[\u2460-\u2473])")
 CIRCLED_NUMBER = re.compile(r"^[\u2460-\u2473]")
 TERMINAL = re.compile(r"[。;；:：,，!?！？]$")
@@ -65,10 +63,10 @@ INLINE_NUMBERED = re.compile(r"(?<=[;；])(?=\d+[.、])")
 TIME_VALUE = re.compile(r"^(.*?)((?:审核)?不超过.+|即时办结|即办办结|承诺办结)$")
 BRACKETED_FORM = re.compile(r"《([^《》]+)》")
 NOTE_LABEL = re.compile(r"^(?:注|说明|填表说明)[:：]\s*(.*)$")
-POINT_NUMBER = re.compile(r"^(?:\d+[.、]|[一二三四五六七八九十]+、)\s*")
+POINT_NUMBER = re.compile(rf"^(?:\d+[.、]|[{CN_NUMBER}]+、)\s*")
 INLINE_POINT = re.compile(r"(?<=[。;；])(?=\d+、)")
 DOWNLOAD = re.compile(r"此表可到(https?://[^\s下]+)下载。?")
-FORM_NUMBER = re.compile(r"^(格式[一二三四五六七八九十]+|(?:参考)?样表\d+)$")
+FORM_NUMBER = re.compile(rf"^(格式[{CN_NUMBER}]+|(?:参考)?样表\d+)$")
 TITLE_SUFFIX = re.compile(r"(?:表|书|卡|医院|说明)$")
 CONTINUED_TITLE = re.compile(r"^\([^()]+\)$")
 TABLE_ROW_NUMBER = re.compile(r"^\(\d+\)")
@@ -84,7 +82,7 @@ def clean(raw: str) -> str:
 
 def strip_ends(text: str) -> str:
     """A list entry without its number and its closing punctuation."""
-    text = STEP_NUMBER.sub("", CIRCLED_NUMBER.sub("", text.strip()))
+    text = NUMBER_MARKER.sub("", CIRCLED_NUMBER.sub("", text.strip()))
     return re.sub(r"[;；。,，、]+$", "", text).strip()
 
 
@@ -230,7 +228,7 @@ def split_fields(source: SourceText, span: ItemSpan) -> tuple[list[Field], list[
         raw = source.line(number)
         heading = FIELD_HEADING.match(clean(raw))
         if heading and not tail:
-            name = FIELD_NAMES.get(heading.group(1), heading.group(1))
+            name = FIELD_ALIASES.get(heading.group(1), heading.group(1))
             fields.append(Field(name, number, [Line(number, heading.group(2), raw)]))
         elif tail or (fields and fields[-1].name == "评价渠道" and not raw.strip()):
             tail.append(Line(number, clean(raw), raw))
@@ -265,8 +263,7 @@ class ItemBuilder:
             self.sections[name] = {"text": text, **self.locator.sourced(text, field_.heading, field_.last, False)}
 
     def add_phone(self, unit: str | None, number: str, kind: str, first: int, last: int) -> None:
-        self.phones.append({"unit": unit, "number": number, "kind": kind, "qualifier": None, "hospital": None,
-                            "lines": [first, last]})
+        self.phones.append(phone_record(unit, number, kind, [first, last]))
 
     def add_channels(self, paragraph: Paragraph) -> None:
         for name, pattern in CHANNEL_PATTERNS:
@@ -286,25 +283,13 @@ class ItemBuilder:
     def item(self) -> dict[str, Any]:
         code = self.span.code_as_written
         local = code if "-" in code else None
-        return {
-            "key": code,
-            "code": None if code.startswith("0731") else code.split("-")[0],
-            "parent_code": self.span.parent_code,
-            "local_code": local,
-            "row": None,
-            "name": self.span.name,
-            "lines": [self.span.first, self.span.last],
-            "sections": self.sections,
-            "process": self.process,
-            "materials": self.materials,
-            "time_limits": self.time_limits,
-            "notes": self.notes,
-            "legal_basis": [],
-            "forms": merge_forms(self.named_forms, self.attached_forms),
-            "online_channels": self.online_channels,
-            "offices": self.offices,
-            "phones": self.phones,
-        }
+        return item_record(
+            key=code, code=None if code.startswith("0731") else code.split("-")[0], parent_code=self.span.parent_code,
+            name=self.span.name, lines=[self.span.first, self.span.last], local_code=local, sections=self.sections,
+            process=self.process, materials=self.materials, time_limits=self.time_limits, notes=self.notes,
+            forms=merge_forms(self.named_forms, self.attached_forms), online_channels=self.online_channels,
+            offices=self.offices, phones=self.phones,
+        )
 
 
 def phone_pairs(builder: ItemBuilder, line: Line, kind: str) -> str:
@@ -371,7 +356,7 @@ def parse_process(builder: ItemBuilder, field_: Field) -> None:
     steps: list[Paragraph] = []
     for paragraph in paragraphs(field_.lines):
         builder.add_channels(paragraph)
-        if steps and not STEP_NUMBER.match(paragraph.text):
+        if steps and not NUMBER_MARKER.match(paragraph.text):
             steps[-1] = Paragraph(f"{steps[-1].text}\n{paragraph.text}", steps[-1].first, paragraph.last)
         else:
             steps.append(paragraph)
@@ -410,29 +395,31 @@ def add_material(builder: ItemBuilder, text: str, condition: str | None, paragra
         add_material(builder, extra.group(2), condition_label(extra.group(1)), paragraph)
 
 
+def circled_parts(text: str) -> list[str]:
+    """The ①②③ parts of a text without their numbers and closing punctuation, empty ones left out."""
+    return [part for part in map(strip_ends, CIRCLED.split(text)) if part]
+
+
+def group_material(part: str) -> tuple[str, str] | None:
+    """「委托办理的,应提供X」: X and the group of people it is for; None if the part names no group."""
+    group = GROUP_EXTRA.match(part)
+    return (group.group(2), condition_label(group.group(1))) if group else None
+
+
 def add_material_parts(builder: ItemBuilder, text: str, condition: str | None, paragraph: Paragraph) -> None:
     """Materials of one paragraph: ①②③ or inline 「1.…;2.…」 parts, each possibly 「…的,需提供…」."""
     for numbered in INLINE_NUMBERED.split(text):
-        for part in CIRCLED.split(numbered):
-            part = strip_ends(part)
-            if not part:
-                continue
-            group = GROUP_EXTRA.match(part)
-            if group:
-                add_material(builder, group.group(2), condition_label(group.group(1)), paragraph)
-            else:
-                add_material(builder, part, condition, paragraph)
+        for part in circled_parts(numbered):
+            material, part_condition = group_material(part) or (part, condition)
+            add_material(builder, material, part_condition, paragraph)
 
 
 def add_remarks(builder: ItemBuilder, text: str, paragraph: Paragraph) -> None:
     """备注: extra materials of a group of people (「委托办理的,应提供…」) become materials, the rest notes."""
-    for part in CIRCLED.split(text):
-        part = strip_ends(part)
-        if not part:
-            continue
-        group = GROUP_EXTRA.match(part)
+    for part in circled_parts(text):
+        group = group_material(part)
         if group:
-            add_material(builder, group.group(2), condition_label(group.group(1)), paragraph)
+            add_material(builder, *group, paragraph)
         else:
             builder.notes.append(builder.text_record(part, paragraph.first, paragraph.last))
 
@@ -441,7 +428,7 @@ def parse_materials(builder: ItemBuilder, field_: Field) -> None:
     """办理材料: numbered materials, condition labels (「在职职工:」, 「统筹区转移:」 …) and 备注."""
     pending_condition = None
     for paragraph in paragraphs(field_.lines):
-        text = STEP_NUMBER.sub("", paragraph.text)
+        text = NUMBER_MARKER.sub("", paragraph.text)
         labelled = LABELLED.match(text)
         if text.startswith("备注"):
             add_remarks(builder, re.sub(r"^备注[:：]?", "", text), paragraph)
@@ -466,9 +453,8 @@ def add_named_forms(builder: ItemBuilder, text: str, paragraph: Paragraph) -> No
             names.append(FORM_VERBS.sub("", segment))
     for name in names:
         if not any(form["name"] == name for form in builder.named_forms):
-            builder.named_forms.append({"name": name, "number": None, "attached": False,
-                                        **builder.locator.sourced(name, paragraph.first, paragraph.last),
-                                        "notes": []})
+            builder.named_forms.append(form_record(name, **builder.locator.sourced(name, paragraph.first,
+                                                                                   paragraph.last)))
 
 
 def form_aliases(name: str) -> set[str]:
@@ -597,8 +583,8 @@ def parse_tail(builder: ItemBuilder, tail: list[Line]) -> None:
     for title, number, first, last, body in form_blocks(tail):
         notes = hospital_notes(body) if title.endswith("医院") else []
         notes += note_points(builder, body)
-        builder.attached_forms.append({"name": title, "number": number, "attached": True,
-                                       **builder.locator.sourced(title, first, last, False), "notes": notes})
+        builder.attached_forms.append(form_record(title, number=number, attached=True, notes=notes,
+                                                  **builder.locator.sourced(title, first, last, False)))
         for line in body:
             download = DOWNLOAD.search(line.text)
             if download and not NOTE_LABEL.match(line.text):
@@ -628,6 +614,6 @@ def parse_item(locator: Locator, span: ItemSpan) -> dict[str, Any]:
 
 
 def parse() -> dict[str, Any]:
-    source = load_source(SOURCE_FILE)
+    source = source_of(DOCUMENT)
     locator = Locator(source)
     return {"document": DOCUMENT, "items": [parse_item(locator, span) for span in item_spans(source)]}

@@ -16,38 +16,30 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from knowledge.codes import main_of
+from knowledge.importers.common import (CIRCLED, CN_NUMBER, FIELD_NAMES, INTRO_ENDINGS, MAIN_CODE_LINE, MATERIAL_VERBS,
+                                        NAMED_FORM, NUMBER_MARKER, PART_LABEL, PERSONAL_PLEDGE, REMARK, SECTION_FIELDS,
+                                        clean_spaces, condition_of, form_record, item_record, located)
 from knowledge.manifest import documents
 from knowledge.text import SourceText, load_source, normalize
 
 DOCUMENT = "chenzhou"
 ITEM_COUNT = 33
 
-CN_NUMBER = "一二三四五六七八九十"
 BOOKMARK = re.compile(r"\[bookmark: [^\]]*\]")
 PAGE_FOOTER = re.compile(r"^—\s*\d+\s*—$")
 ITEM_HEADING = re.compile(rf"^[{CN_NUMBER}]+、(?P<name>.+)（(?P<code>002036\d{{6}})）$")
-PARENT_CODE_LINE = re.compile(r"^（002036\d{3}00Y）$")
-PART_LABEL = re.compile(rf"^第[{CN_NUMBER}]+部分[：:]$")
 # A part title is plain words (「基本医疗保险参保人员医疗费用」「手工（零星）报销」); at most two lines of it stand
 # right above the part's code line.
 PART_TITLE = re.compile(r"^[\u4e00-\u9fff“”（）]+$")
 MAX_PART_TITLE_LINES = 2
 
-FIELD_NAMES = ("事项名称", "受理单位", "服务对象", "办理渠道", "办理流程", "办理材料", "办理时限", "查询方式",
-               "监督电话", "评价渠道")
-SECTION_FIELDS = ("事项名称", "受理单位", "服务对象", "办理渠道", "查询方式", "监督电话", "评价渠道")
 CHANNEL_FIELDS = ("办理渠道", "查询方式", "办理流程")
 FIELD_HEADING = re.compile(rf"^（(?:[{CN_NUMBER}]+|\d+)）\s*(?P<name>{'|'.join(FIELD_NAMES)})[：:]?\s*(?P<rest>.*)$")
 EVALUATION_END = "方面进行评价。"
 
-REMARK = re.compile(r"^备注[：:]\s*")
-NUMBER_MARKER = re.compile(r"^\d+[.．、]\s*")
 INLINE_NUMBER = re.compile(r"(?:^|(?<=[；;。]))\s*\d+[.．、]\s*")
-CIRCLED = re.compile(r"[①-⑳]")
 # 「方式一（窗口办）：1.…；2.…」: the materials of one way of applying (C26, C27).
 GROUP_LABEL = re.compile(rf"^(?P<label>方式[{CN_NUMBER}]+(?:（[^）]*）)?)[：:](?P<rest>.*)$")
-INTRO_ENDINGS = ("提供", "提交", "包括")
-MATERIAL_VERBS = ("提供", "提交", "上报", "填写")
 TRAILING = "；;。，, "
 # Who a material is for, when its text starts by naming them: 「X的，需提供…」「X需提供…」「X，由…上报/出具…」
 # 「X的医药机构，还需…」.
@@ -78,9 +70,7 @@ NOTE_HEADER = re.compile(r"^(?:注意事项|温馨提示|填报说明|注|备注
 ASIDE_NOTE = re.compile(r"^（(?:备注[：:])?(?P<rest>此表.+)）$")
 LABELLED_PLEDGE = re.compile(r"^[\u4e00-\u9fff]{2,12}承诺[：:].+$")
 PLEDGE_HEADER_END = "作出承诺："
-NAMED_FORM = re.compile(r"《(?P<name>[^《》]+)》")
 FORM_SUFFIXES = ("表", "单", "书", "函", "卡", "凭证")
-PERSONAL_PLEDGE = "个人承诺书"  # named without 《》 in the materials; printed as 参考样式27
 
 
 @dataclass(frozen=True)
@@ -109,21 +99,11 @@ class PrintedForm:
 
 def clean(text: str) -> str:
     """The text as written, without markup and without whitespace except between two Latin letters or digits."""
-    text = BOOKMARK.sub("", text)
-    return re.sub(r"(?<![A-Za-z0-9])\s+|\s+(?![A-Za-z0-9])", "", text).strip()
+    return clean_spaces(BOOKMARK.sub("", text))
 
 
 def compact(text: str) -> str:
     return re.sub(r"\s+", "", text)
-
-
-def condition_of(text: str) -> str | None:
-    """The group a material is for, when its text starts by naming one (「委托办理的，应提供…」)."""
-    for pattern in CONDITION_PATTERNS:
-        match = pattern.match(text)
-        if match:
-            return clean(match.group("condition"))
-    return None
 
 
 def names_a_material(text: str) -> bool:
@@ -149,13 +129,7 @@ class Document:
 
     def record(self, value: str, first: int, last: int, evidence: tuple[str, ...] = ()) -> dict[str, Any]:
         """A sourced record; with evidence where the value is not a literal substring of its lines."""
-        record: dict[str, Any] = {"text": value, "lines": [first, last]}
-        span = self.source.normalized_span(first, last)
-        if normalize(value) not in span:
-            if not evidence or any(normalize(piece) not in span for piece in evidence):
-                raise ValueError(f"{DOCUMENT}: {value!r} not found in lines {first}-{last}")
-            record["evidence"] = list(evidence)
-        return record
+        return located(self.source, value, first, last, list(evidence))
 
 
 # Items ------------------------------------------------------------------------------------------------------
@@ -173,7 +147,7 @@ def find_items(doc: Document) -> tuple[list[Item], list[PrintedForm]]:
             headings.append((number, heading))
         elif PART_LABEL.match(text):
             boundaries.append(number)
-        elif PARENT_CODE_LINE.match(text):
+        elif MAIN_CODE_LINE.match(text):
             boundaries.append(part_heading_start(doc, number))
         elif title and title.group("number").startswith(TEMPLATE_NUMBER):
             template_lines.append(number)
@@ -305,11 +279,11 @@ def material_points(text: str) -> list[tuple[str, str | None]]:
     """(text, condition) of each material a line lists: ①② points inherit the condition of the words before them."""
     circled = [match.start() for match in CIRCLED.finditer(text)]
     if circled:
-        head_condition = condition_of(clean(text[:circled[0]]))
+        head_condition = condition_of(clean(text[:circled[0]]), CONDITION_PATTERNS)
         bounds = [*circled, len(text)]
-        return [(text[start + 1:end], condition_of(clean(text[start + 1:end])) or head_condition)
+        return [(text[start + 1:end], condition_of(clean(text[start + 1:end]), CONDITION_PATTERNS) or head_condition)
                 for start, end in zip(bounds, bounds[1:])]
-    return [(point, condition_of(clean(point))) for point in numbered_points(text)]
+    return [(point, condition_of(clean(point), CONDITION_PATTERNS)) for point in numbered_points(text)]
 
 
 def numbered_points(text: str) -> list[str]:
@@ -348,8 +322,8 @@ def printed_forms(doc: Document, tail: list[Line]) -> list[PrintedForm]:
         evidence = (title, f"（{subtitle.group('subtitle')}）") if subtitle else ()
         record = doc.record(name, title_lines[0].number, title_lines[-1].number, evidence)
         notes = (notice_points if NOTICE_TITLE.match(title) else form_notes)(doc, tail[index + len(title_lines): end])
-        forms.append(PrintedForm(title, {"name": record.pop("text"), "number": number, "attached": True,
-                                         **record, "notes": notes}))
+        forms.append(PrintedForm(title, form_record(record.pop("text"), number=number, attached=True, notes=notes,
+                                                    **record)))
     return forms
 
 
@@ -418,15 +392,14 @@ def named_forms(records: list[dict[str, Any]], printed: list[PrintedForm],
     for record in records:
         names = [match.group("name") for match in NAMED_FORM.finditer(record["text"])
                  if match.group("name").endswith(FORM_SUFFIXES)]
-        if PERSONAL_PLEDGE in NAMED_FORM.sub("", record["text"]):
+        if PERSONAL_PLEDGE in NAMED_FORM.sub("", record["text"]):  # printed as 参考样式27
             names.append(PERSONAL_PLEDGE)
         for name in names:
             key = normalize(name)
             if key in printed_titles or key in forms:
                 continue
             template = template_by_title.get(key)
-            forms[key] = copy.deepcopy(template) if template else {
-                "name": name, "number": None, "attached": False, "lines": list(record["lines"]), "notes": []}
+            forms[key] = copy.deepcopy(template) if template else form_record(name, list(record["lines"]))
     return list(forms.values())
 
 
@@ -437,12 +410,8 @@ LIST_FIELDS = {"办理流程": ("process", parse_process), "办理材料": ("mat
 
 
 def parse_item(doc: Document, item: Item, templates: list[PrintedForm]) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        "key": item.code, "code": item.code, "parent_code": main_of(item.code), "local_code": None,
-        "row": None, "name": item.name, "lines": [item.first, item.last], "sections": {}, "process": [],
-        "materials": [], "time_limits": [], "notes": [], "legal_basis": [], "forms": [], "online_channels": [],
-        "offices": [], "phones": [],
-    }
+    record = item_record(key=item.code, code=item.code, parent_code=main_of(item.code), name=item.name,
+                         lines=[item.first, item.last])
     for name, (heading, lines) in item.fields.items():
         if name in SECTION_FIELDS and lines:
             record["sections"][name] = section(doc, heading, lines)

@@ -17,6 +17,7 @@ FIELD_NAMES = ("事项名称", "受理单位", "服务对象", "办理渠道", "
 LIST_FIELD_NAMES = ("办理流程", "办理材料", "办理时限")  # read into records, one per step, material or time limit
 SECTION_FIELDS = tuple(name for name in FIELD_NAMES if name not in LIST_FIELD_NAMES)
 PART_LABEL = re.compile(rf"^第[{CN_NUMBER}]+部分[：:]$")
+MAIN_CODE_LINE = re.compile(r"^（(002036\d{3}00Y)）$")  # a part's 主项 code on a line of its own
 NUMBER_MARKER = re.compile(r"^\d+[.、．]\s*")
 CIRCLED = re.compile(r"[①-⑳]")
 REMARK = re.compile(r"^备注[：:]\s*")

@@ -13,6 +13,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from knowledge.importers.common import (CIRCLED, CN_NUMBER, FIELD_NAMES, INTRO_ENDINGS, MAIN_CODE_LINE, MATERIAL_VERBS,
+                                        MAX_EVIDENCE, NAMED_FORM, PART_LABEL, PERSONAL_PLEDGE, REMARK, SECTION_FIELDS,
+                                        clean_spaces, condition_of, form_record, item_record, located, phone_record)
 from knowledge.manifest import documents
 from knowledge.text import SourceText, load_source, normalize
 
@@ -33,13 +36,6 @@ FORM_NAME_ALIASES = {"衡阳市定点零售药店申请表": "衡阳市定点零
 # What a name in 《》 ends with when it is a form to fill in (not a certificate, licence or report).
 FORM_SUFFIXES = ("表", "卡", "凭证", "函", "授权书")
 
-FIELD_NAMES = ("事项名称", "受理单位", "服务对象", "办理渠道", "办理流程", "办理材料", "办理时限", "查询方式",
-               "监督电话", "评价渠道")
-TEXT_SECTIONS = ("事项名称", "受理单位", "服务对象", "办理渠道", "查询方式", "监督电话", "评价渠道")
-
-CN_NUMBER = "一二三四五六七八九十"
-PART_HEADING = re.compile(rf"^第[{CN_NUMBER}]+部分[：:]$")
-PARENT_CODE = re.compile(r"^（(002036\d{3}00Y)）$")
 ITEM_HEADING = re.compile(rf"^[{CN_NUMBER}]+、(?P<rest>.+)$")
 ITEM_CODE = re.compile(r"（(002036\d{6})）$")
 FIELD_HEADING = re.compile(rf"^（[{CN_NUMBER}]+）(?P<name>{'|'.join(FIELD_NAMES)})[：:]?(?P<rest>.*)$")
@@ -53,8 +49,6 @@ LIST_MARKER = re.compile(r"^(?:\d+[.、．]|[①-⑳]|（\d+）)\s*")
 STEP_MARKER = re.compile(r"^\d+(?:[.、．]|(?=[\u4e00-\u9fff]))")
 FIELD_LABEL = re.compile(r"^[\u4e00-\u9fff]{2,6}[：:]")
 PARAGRAPH_END = tuple("。；;：:")
-CIRCLED = re.compile(r"[①-⑳]")
-REMARK = re.compile(r"^备注[：:]\s*")
 UNIT_LINE = re.compile(rf"^(?P<unit>{'|'.join(UNITS)})\s*[：:]\s*(?P<rest>.*)$")
 UNIT_LABEL = re.compile(rf"(?P<unit>{'|'.join(UNITS)})\s*[：:]")
 PHONE = re.compile(r"(?P<number>0\d{2,3}-\d{7,8}|1\d{10})\s*(?:[（(](?P<qualifier>职工|居民)[）)])?")
@@ -68,17 +62,12 @@ CONDITION_PATTERNS = (
     re.compile(r"^(?P<condition>[^，。；：:的]+?)需提供"),
     re.compile(r"^(?P<condition>[^，。；：:]{2,12}?)，?由[^，。；]+?(?:上报|出具)"),
 )
-INTRO_ENDINGS = ("提供", "提交", "包括")
-MATERIAL_VERBS = ("提供", "提交", "上报", "填写")
 SHORT_MATERIAL = 10
 
 # Points printed on a form: a header (温馨提示, 注 …) followed by numbered points, or a labelled paragraph.
 FORM_NOTE_HEADER = re.compile(r"^(?:(?:温馨提示|注意事项)[：:]?|(?:注|备注|填报说明)[：:])(?P<rest>.*)$")
 FORM_NOTE_LABELLED = re.compile(r"^(?:需提供资料|年限认定|[\u4e00-\u9fff]{2,12}承诺)[：:].+$")
-NAMED_FORM = re.compile(r"《(?P<name>[^《》]+)》")
 FILLED_TEMPLATE = re.compile(r"填写“(?P<name>[^”]+)”")
-PERSONAL_PLEDGE = "个人承诺书"  # named without 《》; its template (8158) lies outside the guide's lines
-MAX_EVIDENCE = 4
 
 Point = tuple[int, int, str | None]  # start, end and condition of one material inside a paragraph
 
@@ -138,12 +127,6 @@ class Item:
     tail: list[Line] = field(default_factory=list)
 
 
-def clean(text: str) -> str:
-    """The text as written without the whitespace the extraction left inside CJK text."""
-    text = re.sub(r"(?<![A-Za-z0-9])\s+|\s+(?![A-Za-z0-9])", "", text)
-    return text.strip()
-
-
 def strip_list_marker(text: str) -> str:
     return LIST_MARKER.sub("", text, count=1)
 
@@ -174,19 +157,13 @@ class Document:
                 if self.text(number) and number not in self.page_numbers]
 
     def record(self, value: str, first: int, last: int, fragments: Iterable[str] = ()) -> dict[str, Any]:
-        """A sourced record; with evidence where the value is not a literal substring of its lines."""
-        record: dict[str, Any] = {"text": value, "lines": [first, last]}
-        span = self.source.normalized_span(first, last)
-        if normalize(value) not in span:
-            pieces = [clean(strip_trailing(fragment)) for fragment in fragments]
-            pieces = [piece for piece in dict.fromkeys(pieces) if len(normalize(piece)) > 1]
-            if len(pieces) > MAX_EVIDENCE:
-                pieces = sorted(pieces, key=len, reverse=True)[:MAX_EVIDENCE]
-            missing = [piece for piece in pieces if normalize(piece) not in span]
-            if not pieces or missing:
-                raise ValueError(f"{DOCUMENT}: {value!r} not found in lines {first}-{last}")
-            record["evidence"] = pieces
-        return record
+        """A sourced record (common.located); the evidence, where needed, is the longest of the fragments the
+        value was read from."""
+        pieces = [clean_spaces(strip_trailing(fragment)) for fragment in fragments]
+        pieces = [piece for piece in dict.fromkeys(pieces) if len(normalize(piece)) > 1]
+        if len(pieces) > MAX_EVIDENCE:
+            pieces = sorted(pieces, key=len, reverse=True)[:MAX_EVIDENCE]
+        return located(self.source, value, first, last, pieces)
 
     def paragraphs(self, lines: list[Line], steps: bool = False) -> list[Paragraph]:
         """Join wrapped lines into paragraphs: a new one starts at a list marker, a label, a hospital line or
@@ -214,10 +191,10 @@ def find_items(doc: Document) -> list[Item]:
     number = doc.first_line
     while number <= doc.last_line:
         text = doc.text(number)
-        if PART_HEADING.match(text):
+        if PART_LABEL.match(text):
             boundaries.append(number)
-        elif PARENT_CODE.match(text):
-            parent_code = PARENT_CODE.match(text).group(1)
+        elif MAIN_CODE_LINE.match(text):
+            parent_code = MAIN_CODE_LINE.match(text).group(1)
         elif ITEM_HEADING.match(text):
             heading = _item_heading(doc, number)
             if heading:
@@ -246,7 +223,7 @@ def _item_heading(doc: Document, number: int) -> tuple[str, str, int] | None:
         parts.append(ITEM_HEADING.match(text).group("rest") if candidate == number else text)
         code = ITEM_CODE.search(text)
         if code:
-            return clean(ITEM_CODE.sub("", "".join(parts))), code.group(1), candidate
+            return clean_spaces(ITEM_CODE.sub("", "".join(parts))), code.group(1), candidate
     return None
 
 
@@ -298,7 +275,7 @@ def split_fields(item: Item) -> dict[str, tuple[int, list[Line]]]:
 
 def section(doc: Document, heading: int, paragraphs: list[Paragraph], last: int) -> dict[str, Any]:
     """The field's own text (its paragraphs joined by newlines) with the lines from its heading on."""
-    value = "\n".join(clean(paragraph.text) for paragraph in paragraphs)
+    value = "\n".join(clean_spaces(paragraph.text) for paragraph in paragraphs)
     fragments = [fragment for paragraph in paragraphs for fragment in paragraph.fragments()]
     return doc.record(value, heading, last, fragments)
 
@@ -322,8 +299,8 @@ def parse_channels(doc: Document, lines: list[Line]) -> tuple[list[Paragraph], l
         (office_lines if in_offices else text_lines).append(line)
         hospital = HOSPITAL_LINE.match(line.text)
         if hospital and not in_offices:
-            hospitals.append({"unit": None, "number": hospital.group("number"), "kind": "医院", "qualifier": None,
-                              "hospital": hospital.group("name").strip(), "lines": [line.number, line.number]})
+            hospitals.append(phone_record(None, hospital.group("number"), "医院", [line.number, line.number],
+                                          hospital=hospital.group("name").strip()))
     paragraphs = doc.paragraphs(text_lines)
     offices = parse_offices(doc, office_lines) if office_lines else []
     channels = [channel for paragraph in paragraphs if "线上" in paragraph.text
@@ -338,7 +315,7 @@ def parse_offices(doc: Document, lines: list[Line]) -> list[dict[str, Any]]:
     offices = []
     for label, following in zip(labels, labels[1:] + [None]):
         end = following.start() if following else len(block.text)
-        address = clean(block.text[label.end():end])
+        address = clean_spaces(block.text[label.end():end])
         record = sliced(doc, block, address, label.start(), end)
         offices.append({"unit": label.group("unit"), "address": record.pop("text"), **record})
     return offices
@@ -347,7 +324,7 @@ def parse_offices(doc: Document, lines: list[Line]) -> list[dict[str, Any]]:
 def parse_online(doc: Document, paragraph: Paragraph) -> list[dict[str, Any]]:
     channels = []
     for match in ONLINE_NAME.finditer(paragraph.text):
-        record = sliced(doc, paragraph, clean(match.group(0)), match.start(), match.end())
+        record = sliced(doc, paragraph, clean_spaces(match.group(0)), match.start(), match.end())
         channels.append({"name": match.group("name"), **record})
     return channels
 
@@ -361,9 +338,8 @@ def parse_phone_list(lines: list[Line], kind: str) -> tuple[list[Line], list[dic
         if not numbers:
             other.append(line)
             continue
-        phones += [{"unit": entry.group("unit"), "number": number.group("number"), "kind": kind,
-                    "qualifier": number.group("qualifier"), "hospital": None, "lines": [line.number, line.number]}
-                   for number in numbers]
+        phones += [phone_record(entry.group("unit"), number.group("number"), kind, [line.number, line.number],
+                                number.group("qualifier")) for number in numbers]
     return other, phones
 
 
@@ -381,13 +357,13 @@ def parse_process(doc: Document, lines: list[Line]) -> tuple[list[dict], list[di
     process = []
     for step in steps:
         merged = Paragraph([piece for paragraph in step for piece in paragraph.pieces], doc.page_numbers)
-        process.append(sliced(doc, merged, clean(merged.text), 0, len(merged.text)))
+        process.append(sliced(doc, merged, clean_spaces(merged.text), 0, len(merged.text)))
     return process, notes
 
 
 def remark_note(doc: Document, paragraph: Paragraph) -> dict[str, Any]:
     start = REMARK.match(paragraph.text).end()
-    return sliced(doc, paragraph, clean(paragraph.text[start:]), start, len(paragraph.text))
+    return sliced(doc, paragraph, clean_spaces(paragraph.text[start:]), start, len(paragraph.text))
 
 
 def parse_time_limits(doc: Document, lines: list[Line]) -> tuple[list[dict], list[dict]]:
@@ -402,21 +378,12 @@ def parse_time_limits(doc: Document, lines: list[Line]) -> tuple[list[dict], lis
             match = TIME_LIMIT.match(part)
             if match:
                 start = offset + match.start("limit")
-                value = clean(strip_trailing(match.group("limit")))
+                value = clean_spaces(strip_trailing(match.group("limit")))
                 record = sliced(doc, paragraph, value, start, start + len(match.group("limit")))
-                limits.append({"text": record.pop("text"), "condition": clean(match.group("condition")) or None,
+                limits.append({"text": record.pop("text"), "condition": clean_spaces(match.group("condition")) or None,
                                **record})
             offset += len(part)
     return limits, notes
-
-
-def condition_of(text: str, patterns: tuple[re.Pattern[str], ...] = CONDITION_PATTERNS) -> str | None:
-    """The group a material is for, when its text starts by naming one (「因死亡支取的提供…」)."""
-    for pattern in patterns:
-        match = pattern.match(text)
-        if match:
-            return clean(match.group("condition"))
-    return None
 
 
 def parse_materials(doc: Document, lines: list[Line]) -> tuple[list[dict], list[dict]]:
@@ -434,9 +401,9 @@ def parse_materials(doc: Document, lines: list[Line]) -> tuple[list[dict], list[
             start, inherited = start + marker.end(), None
         inherited, points = material_points(text, start, inherited)
         for point_start, point_end, condition in points:
-            value = clean(strip_trailing(text[point_start:point_end]))
+            value = clean_spaces(strip_trailing(text[point_start:point_end]))
             if in_remark and condition is None and not names_a_material(value):
-                note = clean(text[point_start:point_end].rstrip("；; "))
+                note = clean_spaces(text[point_start:point_end].rstrip("；; "))
                 notes.append(sliced(doc, paragraph, note, point_start, point_end))
             else:
                 record = sliced(doc, paragraph, value, point_start, point_end)
@@ -447,17 +414,18 @@ def parse_materials(doc: Document, lines: list[Line]) -> tuple[list[dict], list[
 def material_points(text: str, start: int, inherited: str | None) -> tuple[str | None, list[Point]]:
     """(the condition a head passes on to ①② points, [(start, end, condition)] of each point of a paragraph)."""
     circled = [match.start() for match in CIRCLED.finditer(text, start)]
-    head = clean(text[start: circled[0]] if circled else text[start:])
+    head = clean_spaces(text[start: circled[0]] if circled else text[start:])
     if not circled:
         if head.endswith(tuple(ending + colon for ending in INTRO_ENDINGS for colon in "：:")):
             return None, []
-        return None, [(start, len(text), condition_of(head))]
+        return None, [(start, len(text), condition_of(head, CONDITION_PATTERNS))]
     head_condition = inherited
     label = head.rstrip("：:")
     if label:
         head_condition = condition_of(label, CONDITION_PATTERNS[:1]) or (
             None if label.endswith(INTRO_ENDINGS) else label)
-    points = [(point_start + 1, point_end, condition_of(clean(text[point_start + 1:point_end])) or head_condition)
+    points = [(point_start + 1, point_end,
+               condition_of(clean_spaces(text[point_start + 1:point_end]), CONDITION_PATTERNS) or head_condition)
               for point_start, point_end in zip(circled, circled[1:] + [len(text)])]
     return head_condition, points
 
@@ -478,8 +446,8 @@ def printed_forms(doc: Document, tail: list[Line]) -> list[dict[str, Any]]:
     for kind, payload in scan_form_region(doc, region):
         if kind == "title":
             title, line = payload
-            forms.append({"name": clean(title.group("name")), "number": title.group("number"), "attached": True,
-                          "lines": [line.number, line.number], "notes": pending_notes})
+            forms.append(form_record(clean_spaces(title.group("name")), [line.number, line.number],
+                                     title.group("number"), attached=True, notes=pending_notes))
             pending_notes = []
         elif forms:
             forms[-1]["notes"].append(payload)
@@ -525,7 +493,7 @@ def form_note(doc: Document, lines: list[Line], keeps_label: bool) -> dict[str, 
     text = paragraph.text
     start = 0 if keeps_label else len(text) - len(strip_list_marker(text))
     end = len(text.rstrip("；; "))
-    return sliced(doc, paragraph, clean(text[start:end]), start, end)
+    return sliced(doc, paragraph, clean_spaces(text[start:end]), start, end)
 
 
 def named_forms(records: list[dict[str, Any]], printed: list[dict]) -> list[dict[str, Any]]:
@@ -536,15 +504,14 @@ def named_forms(records: list[dict[str, Any]], printed: list[dict]) -> list[dict
         names = [match.group("name") for match in NAMED_FORM.finditer(record["text"])
                  if match.group("name").endswith(FORM_SUFFIXES)]
         names += [match.group("name") for match in FILLED_TEMPLATE.finditer(record["text"])]
-        if PERSONAL_PLEDGE in NAMED_FORM.sub("", record["text"]):
+        if PERSONAL_PLEDGE in NAMED_FORM.sub("", record["text"]):  # its template (8158) lies outside the guide's lines
             names.append(PERSONAL_PLEDGE)
         for name in names:
             canonical = normalize(FORM_NAME_ALIASES.get(name, name))
             longer = any(other != name and other.endswith(name) for other in names)
             if canonical in printed_names or canonical in forms or longer:
                 continue
-            forms[canonical] = {"name": name, "number": None, "attached": False,
-                                "lines": list(record["lines"]), "notes": []}
+            forms[canonical] = form_record(name, list(record["lines"]))
     return list(forms.values())
 
 
@@ -556,15 +523,11 @@ LIST_FIELDS = {"办理流程": ("process", parse_process), "办理材料": ("mat
 
 
 def parse_item(doc: Document, item: Item) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        "key": item.code, "code": item.code, "parent_code": item.parent_code, "local_code": None, "row": None,
-        "name": item.name, "lines": [item.first, item.last], "sections": {}, "process": [], "materials": [],
-        "time_limits": [], "notes": [], "legal_basis": [], "forms": [], "online_channels": [], "offices": [],
-        "phones": [],
-    }
+    record = item_record(key=item.code, code=item.code, parent_code=item.parent_code, name=item.name,
+                         lines=[item.first, item.last])
     for name, (heading, lines) in split_fields(item).items():
         paragraphs = read_field(doc, name, lines, record)
-        if name in TEXT_SECTIONS and paragraphs:
+        if name in SECTION_FIELDS and paragraphs:
             record["sections"][name] = section(doc, heading, paragraphs, lines[-1].number)
     printed = printed_forms(doc, item.tail)
     record["forms"] = printed + named_forms(record["materials"] + record["process"], printed)
