@@ -88,6 +88,7 @@ def test_every_leaf_of_every_tree_has_a_conversation(kb: KnowledgeBase) -> None:
 
 
 @pytest.mark.parametrize("leaf", sorted(LEAVES))
+@pytest.mark.server
 def test_a_conversation_reaches_the_leaf_with_its_verdict_and_materials(rest: str, leaf: str) -> None:
     messages, expected = LEAVES[leaf]
     replies = conversation(rest, messages)
@@ -99,6 +100,7 @@ def test_a_conversation_reaches_the_leaf_with_its_verdict_and_materials(rest: st
         assert "判断：" not in question_reply, replies
 
 
+@pytest.mark.server
 def test_the_dialog_asks_with_numbered_options_and_buttons(rest: str) -> None:
     sender = f"eligibility-{next(_senders)}"
     replies = say(rest, sender, "衡阳 异地就醫備案怎么办")
@@ -106,6 +108,7 @@ def test_the_dialog_asks_with_numbered_options_and_buttons(rest: str) -> None:
     assert [b["title"] for b in replies[-1]["buttons"]][:2] == ["以后长期在外地（定居、居住或工作）", "只是这一次去外地看病"]
 
 
+@pytest.mark.server
 def test_a_fact_question_in_the_middle_is_answered_and_the_dialog_resumes(rest: str) -> None:
     replies = conversation(rest, ["衡阳 异地就医备案怎么办", "对了 门诊慢特病要带什么材料", "1", "退休了", "户口也迁过去了"])
     assert "《衡阳市基本医疗保险门诊慢特病病种待遇认定申请表》" in replies[1] or "门诊慢特病" in replies[1]
@@ -114,11 +117,13 @@ def test_a_fact_question_in_the_middle_is_answered_and_the_dialog_resumes(rest: 
     assert "异地安置退休人员备案" in replies[-1] and "常住人口登记卡" in replies[-1]
 
 
+@pytest.mark.server
 def test_an_aspect_question_without_an_item_waits_for_the_answers(rest: str) -> None:
     replies = conversation(rest, ["长沙 异地就医备案", "要多久"])
     assert "回答完下面的问题" in replies[1] and "以后长期在外地" in replies[1]
 
 
+@pytest.mark.server
 def test_an_earlier_answer_can_be_corrected(rest: str) -> None:
     replies = conversation(rest, ["衡阳 异地就医备案怎么办", "1", "退休了", "不对，他还没退休", "是单位派他去的"])
     assert "户口已经迁" in replies[2] or "户口" in replies[2]
@@ -126,35 +131,41 @@ def test_an_earlier_answer_can_be_corrected(rest: str) -> None:
     assert "常驻异地工作人员备案" in replies[-1] and "派出证明" in replies[-1]
 
 
+@pytest.mark.server
 def test_dont_know_explains_the_difference_and_asks_again(rest: str) -> None:
     replies = conversation(rest, ["衡阳 异地就医备案怎么办", "不知道"])
     assert "转诊、急诊或临时有事" in replies[1] and "1. 以后长期在外地" in replies[1]
 
 
+@pytest.mark.server
 def test_stopping_ends_the_dialog_and_the_next_question_is_answered(rest: str) -> None:
     replies = conversation(rest, ["衡阳 生育待遇", "算了", "衡阳 住院费用报销要多久"])
     assert "先到这里" in replies[1] and "判断：" not in replies[1]
     assert "不超过30个工作日" in replies[2]
 
 
+@pytest.mark.server
 def test_restarting_asks_the_first_question_again(rest: str) -> None:
     replies = conversation(rest, ["衡阳 异地就医备案怎么办", "1", "重新开始", "2", "有转诊单"])
     assert "从头开始" in replies[2] and "以后长期在外地" in replies[2]
     assert "异地转诊人员备案" in replies[-1]
 
 
+@pytest.mark.server
 def test_an_unexpected_answer_twice_ends_with_the_phones(rest: str) -> None:
     replies = conversation(rest, ["祁东 异地就医备案怎么办", "今天天气不错", "哈哈哈"])
     assert "没听懂" in replies[1] and "以后长期在外地" in replies[1]
     assert "没能理解" in replies[2] and "0734-6373655" in replies[2]
 
 
+@pytest.mark.server
 def test_a_first_message_that_says_everything_gets_the_verdict_at_once(rest: str) -> None:
     replies = conversation(rest, ["我爸去世了 医保卡里的钱怎么取", "长沙"])
     assert "哪个城市" in replies[0]
     assert "判断：" in replies[1] and "直系亲属身份证复印件" in replies[1] and "承诺书" in replies[1]
 
 
+@pytest.mark.server
 def test_a_follow_up_after_the_verdict_is_about_the_item_found(rest: str) -> None:
     replies = conversation(rest, ["耒阳 异地就医备案", "1", "已经退休", "户口迁过去了", "电话呢"])
     assert "0734-4269955" in replies[-1]

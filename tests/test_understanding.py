@@ -39,6 +39,7 @@ SITUATIONS = {
 
 
 @pytest.mark.parametrize("message", sorted(SITUATIONS))
+@pytest.mark.server
 def test_an_item_described_by_a_situation_is_answered(rest: str, message: str) -> None:
     reply = conversation(rest, [message])[0]
     for text in SITUATIONS[message]:
@@ -46,57 +47,67 @@ def test_an_item_described_by_a_situation_is_answered(rest: str, message: str) -
     assert "请问您想办理哪项医保业务" not in reply
 
 
+@pytest.mark.server
 def test_a_question_no_document_answers_is_said_so_without_asking_the_city(rest: str) -> None:
     reply = conversation(rest, ["我的医保卡密码忘了怎么办"])[0]
     assert "没有写医保卡（社保卡）或医保电子凭证密码" in reply
     assert "哪个城市" not in reply
 
 
+@pytest.mark.server
 def test_a_balance_question_gets_changsha_own_item_once_the_city_is_known(rest: str) -> None:
     first, second = conversation(rest, ["医保卡余额怎么查", "长沙的"])
     assert "只有长沙市办事指南列有“医保个人账户信息查询”" in first
     assert "【医保个人账户信息查询｜长沙市】" in second and "参保人身份证" in second
 
 
+@pytest.mark.server
 def test_selling_a_card_is_refused(rest: str) -> None:
     reply = conversation(rest, ["衡阳 我想把医保卡卖了 怎么卖"])[0]
     assert "不能帮您办这件事" in reply
     assert "监督电话" in reply  # the region's supervision phones from the documents, to report it
 
 
+@pytest.mark.server
 def test_the_other_matter_is_declined_and_the_medical_insurance_question_answered(rest: str) -> None:
     reply = conversation(rest, ["长沙高新区 住房公积金怎么提取 另外我离职了要开医保参保凭证 去哪里开"])[0]
     assert "“住房公积金”不属于医保经办事项" in reply
     assert "桐梓坡西路668号" in reply
 
 
+@pytest.mark.server
 def test_a_greeting_around_a_question_is_not_small_talk(rest: str) -> None:
     reply = conversation(rest, ["你好，请问一下耒阳异地安置备案要带什么材料，谢谢，再见"])[0]
     assert "常住人口登记卡" in reply and "祝您办事顺利" not in reply
 
 
+@pytest.mark.server
 def test_an_office_comes_with_its_phone(rest: str) -> None:
     reply = conversation(rest, ["衡山县 开参保凭证到哪里办"])[0]
     assert "衡山县工业园政务中心三楼" in reply and "0734-5810966" in reply
 
 
+@pytest.mark.server
 def test_a_deadline_to_apply_is_not_answered_with_the_processing_time(rest: str) -> None:
     reply = conversation(rest, ["宁乡的 急诊备案有没有时间限制"])[0]
     assert "急诊后三个工作日内" in reply
 
 
+@pytest.mark.server
 def test_a_bare_city_completes_the_first_question_with_all_its_aspects(rest: str) -> None:
     replies = conversation(rest, ["医保关系转移接续 要准备哪些材料 要多久", "衡阳"])
     assert "哪个城市" in replies[0]
     assert "衡阳市基本医疗保险关系转移接续申请表" in replies[1] and "办理时限" in replies[1]
 
 
+@pytest.mark.server
 def test_entries_that_differ_are_answered_side_by_side_not_asked(rest: str) -> None:
     reply = conversation(rest, ["醴陵的 公司有个员工辞职了 单位要给他把医保停掉 要交什么"])[0]
     assert "请问您要办理哪一项" not in reply
     assert "《湖南省职工基本医疗保险参保登记表》（减少登记）" in reply
 
 
+@pytest.mark.server
 def test_a_person_status_opens_its_dialog_over_a_situation_of_another_item(rest: str) -> None:
     replies = conversation(rest, ["我家是低保户 住院自己付的钱还能报吗", "郴州"])
     assert "郴州市医疗救助申请审批表" in replies[-1]
