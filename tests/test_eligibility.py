@@ -292,7 +292,7 @@ def test_a_fact_question_in_between_is_answered_for_the_region_and_the_dialog_go
     assert slots == {"eligibility_facts": {}}
 
 
-def test_an_aspect_question_without_an_item_waits_for_the_answers() -> None:
+def test_the_form_tells_an_aspect_question_without_an_item_to_wait() -> None:
     messages, slots = answer("要多久", intent="ask_time_limit")
     assert messages == [WAITING] and "eligibility_leaf" not in slots
 
