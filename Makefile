@@ -7,17 +7,22 @@ INSTALLED := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 
+FAST_TESTS := not server and not browser and not cluster and not model
+
 CHART_JS_VERSION := 4.5.1
 CHART_JS_SHA256 := $(shell awk '$$2 == "chart.js-$(CHART_JS_VERSION).tgz" {print $$1}' bot/web/vendor.sha256)
 CHART_JS := bot/web/static/vendor/chart.umd.min.js
 
-.PHONY: run test knowledge nlu-data model vendor browser services validate test-python test-stories test-nlu bench profile lock clean
+.PHONY: run test test-fast knowledge nlu-data model vendor browser services validate test-python test-stories test-nlu bench profile lock clean
 
 run: model vendor ## install, build the knowledge base, train if the data changed, serve on localhost
 	$(PY) -m bot.serve "$$($(PY) -m bot.training.train)"
 
 test: model vendor browser services ## install, build, train if needed, run the whole suite
 	$(MAKE) validate test-python test-stories
+
+test-fast: knowledge ## the tests that need no server, browser, cluster or training (pytest.ini's markers), in under 2 minutes
+	$(PY) -m pytest -q -m "$(FAST_TESTS)"
 
 knowledge: $(INSTALLED) ## validate the data files and build knowledge/knowledge.db
 	$(PY) -m knowledge build

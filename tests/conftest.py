@@ -181,3 +181,17 @@ def running_cluster(request: pytest.FixtureRequest, name: str, purpose: str, **o
             shutil.rmtree(folder, ignore_errors=True)
         else:
             print(f"\nthe cluster's logs are kept in {folder / 'logs'}")
+
+
+# Fixtures that start what a marker names: a test using one must carry the marker, so that `make test-fast`
+# (pytest -m "not server and not browser and not cluster and not model") never starts a server or a browser.
+NEEDS_MARKER = {"servers": "server", "site": "server", "real_site": "server", "browser": "browser",
+                "cluster": "cluster"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    unmarked = [f"{item.nodeid} (uses {fixture}: mark it {marker})" for item in items
+                for fixture, marker in NEEDS_MARKER.items()
+                if fixture in getattr(item, "fixturenames", ()) and item.get_closest_marker(marker) is None]
+    if unmarked:
+        raise pytest.UsageError("tests without the marker their fixtures need:\n  " + "\n  ".join(unmarked))

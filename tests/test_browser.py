@@ -25,6 +25,8 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from bot.web.server import create_app, serving
 from knowledge.query import KnowledgeBase
 
+pytestmark = pytest.mark.browser  # Debian's chromium and chromedriver
+
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "results" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -293,6 +295,7 @@ def real_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield servers.web_url
 
 
+@pytest.mark.server
 def test_widget_with_the_real_assistant(browser: WebDriver, real_site: str) -> None:
     fresh_demo_page(browser, real_site)
     in_widget(browser, ".bubble")[0].click()

@@ -28,6 +28,8 @@ from deploy.cluster import DB_NAME, DB_USER, Cluster
 from knowledge.query import KnowledgeBase
 from knowledge.text import normalize
 
+pytestmark = [pytest.mark.cluster, pytest.mark.server]  # PostgreSQL, Redis, nginx and the real servers
+
 RESETTLEMENT = "002036004001"  # 异地安置退休人员备案
 MATERNITY = "002036007004"  # 生育津贴支付
 # Twenty places, each with its own phones: a reply with another conversation's region or item would show.

@@ -13,6 +13,8 @@ from conftest import Servers, reply_text, say
 from knowledge.query import ItemGuide, KnowledgeBase
 from knowledge.text import normalize
 
+pytestmark = pytest.mark.server  # the real Rasa and action servers with the trained model
+
 REGIONS = {"hengyang": "耒阳", "chenzhou": "郴州", "changsha": "长沙市本级", "hunan2025": "株洲", "hubei": "武汉"}
 QUESTIONS = {
     "materials": "{region} {name}要什么材料", "time_limit": "{region} {name}要多久",

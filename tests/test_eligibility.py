@@ -1,15 +1,26 @@
 """The eligibility dialogs (trees A–G and J of knowledge/data/eligibility.yml) end to end through the REST channel:
 the real Rasa server with its forms, the real action server and knowledge base. Every leaf is reached by a
 conversation in at least one region; the last reply must name the item, give the verdict and hold that region's
-own materials or rules from the documents."""
+own materials or rules from the documents.
+
+The forms' validation and result actions (actions/eligibility.py) are also run directly, without the servers, at the
+end: rasa_sdk's CollectingDispatcher and a Tracker built as Rasa passes it to the action server."""
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from conftest import Servers, reply_text, say
 from conftest import conversation as talk
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
+from actions.eligibility import (NOT_UNDERSTOOD, STOPPED, UNCLEAR, WAITING, ActionAskEligibilityLeaf,
+                                 ActionEligibilityResult, ValidateEligibilityAForm, ValidateEligibilityCForm,
+                                 ValidateEligibilityForm)
 from knowledge.query import KnowledgeBase
 
 _senders = itertools.count()
@@ -88,6 +99,7 @@ def test_every_leaf_of_every_tree_has_a_conversation(kb: KnowledgeBase) -> None:
 
 
 @pytest.mark.parametrize("leaf", sorted(LEAVES))
+@pytest.mark.server
 def test_a_conversation_reaches_the_leaf_with_its_verdict_and_materials(rest: str, leaf: str) -> None:
     messages, expected = LEAVES[leaf]
     replies = conversation(rest, messages)
@@ -99,6 +111,7 @@ def test_a_conversation_reaches_the_leaf_with_its_verdict_and_materials(rest: st
         assert "判断：" not in question_reply, replies
 
 
+@pytest.mark.server
 def test_the_dialog_asks_with_numbered_options_and_buttons(rest: str) -> None:
     sender = f"eligibility-{next(_senders)}"
     replies = say(rest, sender, "衡阳 异地就醫備案怎么办")
@@ -106,6 +119,7 @@ def test_the_dialog_asks_with_numbered_options_and_buttons(rest: str) -> None:
     assert [b["title"] for b in replies[-1]["buttons"]][:2] == ["以后长期在外地（定居、居住或工作）", "只是这一次去外地看病"]
 
 
+@pytest.mark.server
 def test_a_fact_question_in_the_middle_is_answered_and_the_dialog_resumes(rest: str) -> None:
     replies = conversation(rest, ["衡阳 异地就医备案怎么办", "对了 门诊慢特病要带什么材料", "1", "退休了", "户口也迁过去了"])
     assert "《衡阳市基本医疗保险门诊慢特病病种待遇认定申请表》" in replies[1] or "门诊慢特病" in replies[1]
@@ -114,11 +128,13 @@ def test_a_fact_question_in_the_middle_is_answered_and_the_dialog_resumes(rest: 
     assert "异地安置退休人员备案" in replies[-1] and "常住人口登记卡" in replies[-1]
 
 
+@pytest.mark.server
 def test_an_aspect_question_without_an_item_waits_for_the_answers(rest: str) -> None:
     replies = conversation(rest, ["长沙 异地就医备案", "要多久"])
     assert "回答完下面的问题" in replies[1] and "以后长期在外地" in replies[1]
 
 
+@pytest.mark.server
 def test_an_earlier_answer_can_be_corrected(rest: str) -> None:
     replies = conversation(rest, ["衡阳 异地就医备案怎么办", "1", "退休了", "不对，他还没退休", "是单位派他去的"])
     assert "户口已经迁" in replies[2] or "户口" in replies[2]
@@ -126,35 +142,178 @@ def test_an_earlier_answer_can_be_corrected(rest: str) -> None:
     assert "常驻异地工作人员备案" in replies[-1] and "派出证明" in replies[-1]
 
 
+@pytest.mark.server
 def test_dont_know_explains_the_difference_and_asks_again(rest: str) -> None:
     replies = conversation(rest, ["衡阳 异地就医备案怎么办", "不知道"])
     assert "转诊、急诊或临时有事" in replies[1] and "1. 以后长期在外地" in replies[1]
 
 
+@pytest.mark.server
 def test_stopping_ends_the_dialog_and_the_next_question_is_answered(rest: str) -> None:
     replies = conversation(rest, ["衡阳 生育待遇", "算了", "衡阳 住院费用报销要多久"])
     assert "先到这里" in replies[1] and "判断：" not in replies[1]
     assert "不超过30个工作日" in replies[2]
 
 
+@pytest.mark.server
 def test_restarting_asks_the_first_question_again(rest: str) -> None:
     replies = conversation(rest, ["衡阳 异地就医备案怎么办", "1", "重新开始", "2", "有转诊单"])
     assert "从头开始" in replies[2] and "以后长期在外地" in replies[2]
     assert "异地转诊人员备案" in replies[-1]
 
 
+@pytest.mark.server
 def test_an_unexpected_answer_twice_ends_with_the_phones(rest: str) -> None:
     replies = conversation(rest, ["祁东 异地就医备案怎么办", "今天天气不错", "哈哈哈"])
     assert "没听懂" in replies[1] and "以后长期在外地" in replies[1]
     assert "没能理解" in replies[2] and "0734-6373655" in replies[2]
 
 
+@pytest.mark.server
 def test_a_first_message_that_says_everything_gets_the_verdict_at_once(rest: str) -> None:
     replies = conversation(rest, ["我爸去世了 医保卡里的钱怎么取", "长沙"])
     assert "哪个城市" in replies[0]
     assert "判断：" in replies[1] and "直系亲属身份证复印件" in replies[1] and "承诺书" in replies[1]
 
 
+@pytest.mark.server
 def test_a_follow_up_after_the_verdict_is_about_the_item_found(rest: str) -> None:
     replies = conversation(rest, ["耒阳 异地就医备案", "1", "已经退休", "户口迁过去了", "电话呢"])
     assert "0734-4269955" in replies[-1]
+
+
+# Without the servers: the form actions called directly -------------------------------------------------------------
+
+LEIYANG = "湖南省/衡阳市/耒阳市"
+
+
+def run_action(action: Any, text: str = "", intent: str = "", **slots: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Run an action on a tracker in the middle of a form (requested_slot eligibility_leaf, tree A, 耒阳 unless the
+    slots say otherwise): the messages it sent and the slots it set."""
+    slots = {"eligibility_tree": "A", "eligibility_facts": {}, "requested_slot": "eligibility_leaf",
+             "region": LEIYANG, **slots}
+    tracker = Tracker(sender_id="form-test", slots=slots, events=[], paused=False, followup_action=None,
+                      active_loop={"name": "eligibility_a_form"}, latest_action_name="action_listen",
+                      latest_message={"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": []})
+    dispatcher = CollectingDispatcher()
+    events = action.run(dispatcher, tracker, {})
+    return dispatcher.messages, {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def answer(text: str, facts: dict[str, str] | None = None, **slots: Any) -> tuple[list[str], dict[str, Any]]:
+    messages, set_slots = run_action(ValidateEligibilityAForm(), text, eligibility_facts=facts or {}, **slots)
+    return [m.get("text") or "" for m in messages], set_slots
+
+
+def test_every_tree_has_a_validation_action_for_a_form_of_the_domain(kb: KnowledgeBase) -> None:
+    domain = yaml.safe_load((Path(__file__).resolve().parents[1] / "domain.yml").read_text(encoding="utf-8"))
+    validators = {cls.tree_id: cls() for cls in ValidateEligibilityForm.__subclasses__()}
+    assert set(validators) == set(kb.trees)
+    for tree_id, validator in validators.items():
+        form = validator.name().removeprefix("validate_")
+        assert domain["forms"][form]["required_slots"] == ["eligibility_leaf"]
+        assert validator.name() in domain["actions"]
+
+
+def test_activation_with_the_facts_of_the_opening_question_fills_the_leaf() -> None:
+    _, slots = answer("", {"plan": "long_term", "retired": "yes", "moved": "yes"}, requested_slot=None)
+    assert slots["eligibility_leaf"] == "A_settled"
+
+
+def test_activation_without_facts_leaves_the_leaf_to_ask() -> None:
+    messages, slots = answer("", requested_slot=None)
+    assert not messages and slots == {"eligibility_facts": {}}
+
+
+def test_an_option_number_answers_the_question_asked() -> None:
+    messages, slots = answer("2")
+    assert not messages
+    assert slots["eligibility_facts"] == {"plan": "once"} and slots["failed_turns"] == 0
+    assert "eligibility_leaf" not in slots
+
+
+def test_the_answers_of_a_path_reach_the_settled_retiree_leaf() -> None:
+    facts: dict[str, str] = {}
+    for text in ["以后长期在外地", "已经退休了", "户口迁过去了"]:
+        _, slots = answer(text, facts)
+        facts = slots["eligibility_facts"]
+    assert facts == {"plan": "long_term", "retired": "yes", "moved": "yes"}
+    assert slots["eligibility_leaf"] == "A_settled"
+
+
+def test_an_answer_that_implies_earlier_facts_skips_their_questions() -> None:
+    _, slots = answer("我是单位派到外地工作的")
+    assert slots["eligibility_facts"] == {"plan": "long_term", "retired": "no", "posted": "yes"}
+    assert slots["eligibility_leaf"] == "A_posted"
+
+
+def test_a_correction_replaces_the_earlier_answer() -> None:
+    _, slots = answer("不对，他还没退休", {"plan": "long_term", "retired": "yes"})
+    assert slots["eligibility_facts"] == {"plan": "long_term", "retired": "no"}
+    assert "eligibility_leaf" not in slots  # now 单位派 or not is asked
+
+
+def test_stop_words_end_the_dialog_but_settled_is_an_answer() -> None:
+    assert answer("算了")[1]["eligibility_leaf"] == STOPPED
+    messages, slots = run_action(ValidateEligibilityCForm(), "已经直接结算了", eligibility_tree="C",
+                                 eligibility_facts={"scheme": "employee", "applicant": "woman", "want": "medical"})
+    assert slots["eligibility_leaf"] == "C_settled" and slots["eligibility_facts"]["settled"] == "yes"
+
+
+def test_restart_forgets_the_facts() -> None:
+    messages, slots = answer("重新开始", {"plan": "once", "referral": "no"})
+    assert messages == ["好的，我们从头开始。"]
+    assert slots["eligibility_facts"] == {} and slots["failed_turns"] == 0
+
+
+def test_dont_know_gets_the_questions_explanation(kb: KnowledgeBase) -> None:
+    messages, slots = answer("不知道")
+    assert messages == [kb.trees["A"].question("plan").explain]
+    assert "转诊、急诊或临时有事" in messages[0] and "eligibility_leaf" not in slots
+
+
+def test_an_answer_not_understood_twice_ends_the_dialog_as_unclear() -> None:
+    messages, slots = answer("今天天气不错")
+    assert messages == [NOT_UNDERSTOOD] and slots["failed_turns"] == 1
+    messages, slots = answer("哈哈哈", failed_turns=1)
+    assert not messages and slots["eligibility_leaf"] == UNCLEAR and slots["failed_turns"] == 0
+
+
+def test_naming_another_city_changes_the_region_and_keeps_the_question() -> None:
+    messages, slots = answer("长沙的", {"plan": "long_term"})
+    assert messages == ["好的，按长沙市的规定回答。"]
+    assert slots["region"] == "湖南省/长沙市" and slots["eligibility_facts"] == {"plan": "long_term"}
+
+
+def test_a_fact_question_in_between_is_answered_for_the_region_and_the_dialog_goes_on() -> None:
+    messages, slots = answer("对了 门诊慢特病要带什么材料", intent="ask_materials")
+    assert "《衡阳市基本医疗保险门诊慢特病病种待遇认定申请表》" in messages[0] and "衡阳市耒阳市" in messages[0]
+    assert messages[-1] == "我们接着刚才的问题："
+    assert slots == {"eligibility_facts": {}}
+
+
+def test_the_form_tells_an_aspect_question_without_an_item_to_wait() -> None:
+    messages, slots = answer("要多久", intent="ask_time_limit")
+    assert messages == [WAITING] and "eligibility_leaf" not in slots
+
+
+def test_the_next_question_is_asked_with_numbered_options_and_buttons() -> None:
+    messages, _ = run_action(ActionAskEligibilityLeaf(), eligibility_facts={"plan": "once"})
+    assert messages[0]["text"].startswith("这次去外地看病，参保地的医院给您开了转诊（转院）单吗？")
+    assert "1. 有转诊单" in messages[0]["text"]
+    assert [button["title"] for button in messages[0]["buttons"]] == ["有转诊单", "没有转诊单"]
+
+
+def test_the_result_gives_the_verdict_with_the_regions_materials_and_sets_the_item() -> None:
+    messages, slots = run_action(ActionEligibilityResult(), eligibility_leaf="A_settled")
+    text = messages[0]["text"]
+    assert "异地安置退休人员备案" in text and "常住人口登记卡" in text and "耒阳市西湖南路566号" in text
+    assert "衡阳市办事指南第3527–3531行" in text
+    assert slots["item"] == "002036004001" and slots["eligibility_tree"] is None and slots["eligibility_leaf"] is None
+
+
+def test_the_result_of_a_stopped_or_unclear_dialog() -> None:
+    messages, slots = run_action(ActionEligibilityResult(), eligibility_leaf=STOPPED)
+    assert messages[0]["text"].startswith("好的，先到这里") and "item" not in slots
+    messages, _ = run_action(ActionEligibilityResult(), eligibility_leaf=UNCLEAR, region="湖南省/衡阳市/祁东县")
+    assert "没能理解" in messages[0]["text"] and "0734-6373655" in messages[0]["text"]

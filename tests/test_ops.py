@@ -158,6 +158,7 @@ def traffic(site: Servers) -> dict[str, Any]:
     return {"kinds": kinds, "messages": messages}
 
 
+@pytest.mark.server
 def test_anonymous_visitors_get_the_login_page_and_no_data(site: Servers) -> None:
     anonymous = Client(site.web_url)
     for page in ("/ops", "/ops/inbox"):
@@ -172,6 +173,7 @@ def test_anonymous_visitors_get_the_login_page_and_no_data(site: Servers) -> Non
     assert status == 200  # the agent console stays open
 
 
+@pytest.mark.server
 def test_login_sets_a_strict_httponly_cookie_and_wrong_roles_are_refused(site: Servers) -> None:
     client = Client(site.web_url)
     status, body, headers = client.request("POST", "/ops/api/login", {"name": OPERATOR[0], "password": OPERATOR[1]})
@@ -189,6 +191,7 @@ def test_login_sets_a_strict_httponly_cookie_and_wrong_roles_are_refused(site: S
     assert [user["name"] for user in admin.request("GET", "/ops/api/users")[1]["users"]] == ["ada", "otto"]
 
 
+@pytest.mark.server
 def test_writes_without_the_csrf_token_or_from_another_origin_are_refused(site: Servers) -> None:
     client = logged_in(site, OPERATOR)
     label = {"turn_ids": [1], "decision": "out_of_scope"}
@@ -201,6 +204,7 @@ def test_writes_without_the_csrf_token_or_from_another_origin_are_refused(site: 
                                         headers={"Origin": "http://evil.example"})[0] == 403
 
 
+@pytest.mark.server
 def test_repeated_failures_lock_the_account_and_every_login_is_audited(site: Servers) -> None:
     add = ops_command(site, "user", "add", "lou", "--role", "operator", stdin="lou-password-1\n")
     assert add.returncode == 0
@@ -215,6 +219,7 @@ def test_repeated_failures_lock_the_account_and_every_login_is_audited(site: Ser
     assert ops_command(site, "user", "list").stdout.splitlines()[1:] == ["lou\toperator\tlocked", "otto\toperator"]
 
 
+@pytest.mark.server
 def test_feedback_endpoint_checks_its_input(site: Servers) -> None:
     url = f"{site.web_url}/api/feedback"
     for bad in ([], {"rating": "up"}, {"sender": "web-1", "rating": "meh"}, {"sender": "a b", "rating": "up"},
@@ -225,6 +230,7 @@ def test_feedback_endpoint_checks_its_input(site: Servers) -> None:
     assert post(url, {"sender": "web-never-asked", "rating": "down"})[0] == 404
 
 
+@pytest.mark.server
 def test_the_dashboard_counts_100_conversations_by_kind(site: Servers, traffic: dict[str, Any]) -> None:
     stats = logged_in(site, OPERATOR).request("GET", "/ops/api/stats")[1]
     total = stats["total"]
@@ -242,6 +248,7 @@ def test_the_dashboard_counts_100_conversations_by_kind(site: Servers, traffic: 
     assert wechat["conversations"] == 10 and wechat["down"] == 1
 
 
+@pytest.mark.server
 def test_no_typed_id_or_phone_number_is_stored(site: Servers, traffic: dict[str, Any]) -> None:
     csv = logged_in(site, ADMIN).request("GET", "/ops/api/export.csv")[1]
     assert csv.count("\n") == traffic["messages"] + 1 and "[已隐去] 衡阳 门诊慢特病要带什么" in csv
@@ -269,6 +276,8 @@ def browser_login(driver: WebDriver, site: Servers, user: tuple[str, str]) -> No
     wait(driver, lambda d: d.current_url.endswith("/ops") and d.find_element(By.ID, "who").text)
 
 
+@pytest.mark.server
+@pytest.mark.browser
 def test_a_thumbs_down_in_the_widget_appears_on_the_dashboard(
         site: Servers, traffic: dict[str, Any], browser: WebDriver) -> None:
     before = logged_in(site, ADMIN).request("GET", "/ops/api/stats")[1]["total"]["down"]
@@ -303,6 +312,8 @@ def test_a_thumbs_down_in_the_widget_appears_on_the_dashboard(
     assert comment and "down" in comment[0]["reasons"]
 
 
+@pytest.mark.server
+@pytest.mark.browser
 def test_the_inbox_lists_what_was_not_placed_and_labelling_writes_the_data(
         site: Servers, traffic: dict[str, Any], browser: WebDriver) -> None:
     say(site.rest_url, "rest-blue", "衡阳 我要办那个蓝本本 要带什么材料")
@@ -347,6 +358,7 @@ def test_the_inbox_lists_what_was_not_placed_and_labelling_writes_the_data(
     assert any(row["user"] == "otto" and row["action"] == "label" and "蓝本本" in row["detail"] for row in audit)
 
 
+@pytest.mark.server
 def test_a_label_the_data_cannot_take_is_refused(site: Servers, traffic: dict[str, Any]) -> None:
     client = logged_in(site, OPERATOR)
     group = client.request("GET", "/ops/api/inbox")[1]["groups"][0]
@@ -357,6 +369,7 @@ def test_a_label_the_data_cannot_take_is_refused(site: Servers, traffic: dict[st
         assert client.request("POST", "/ops/api/label", {"turn_ids": group["turn_ids"], **bad})[0] == 400, bad
 
 
+@pytest.mark.server
 def test_the_purge_command_deletes_turns_past_the_retention(site: Servers, traffic: dict[str, Any]) -> None:
     kept = ops_command(site, "purge")
     assert kept.returncode == 0 and kept.stdout.strip() == "deleted 0 turns older than 180 days"

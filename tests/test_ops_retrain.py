@@ -23,6 +23,8 @@ from actions.understanding import understand
 from bot.ops import labels
 from knowledge.query import KnowledgeBase
 
+pytestmark = pytest.mark.model  # trains an NLU model (about 3 minutes)
+
 ROOT = Path(__file__).resolve().parents[1]
 COPIED = ("knowledge", "data", "bot", "actions", "config.yml", "domain.yml")
 SENTENCE = "衡阳 我要办那个蓝本本 要带什么材料"

@@ -115,6 +115,7 @@ def stored(servers: Servers) -> bytes:
     return servers.tracker_db.read_bytes()
 
 
+@pytest.mark.server
 def test_an_id_number_is_never_echoed_stored_or_logged(servers: Servers) -> None:
     user = "priv-" + uuid.uuid4().hex[:12]
     message = f"我的身份证号是{ID_NUMBER} 能办吗"
@@ -138,6 +139,7 @@ def test_an_id_number_is_never_echoed_stored_or_logged(servers: Servers) -> None
     assert ID_NUMBER not in log and MOBILE not in log
 
 
+@pytest.mark.server
 def test_a_long_message_is_kept_masked(servers: Servers) -> None:
     user = "priv-" + uuid.uuid4().hex[:12]
     message = f"身份证{ID_NUMBER}，" + "我想问一下" * 2000
@@ -147,6 +149,7 @@ def test_a_long_message_is_kept_masked(servers: Servers) -> None:
     assert ID_NUMBER.encode() not in stored(servers)
 
 
+@pytest.mark.server
 def test_a_published_office_number_typed_by_a_user_is_kept(servers: Servers) -> None:
     user = "priv-" + uuid.uuid4().hex[:12]
     say(servers.rest_url, user, "0734-4269955 是耒阳的电话吗")
@@ -156,6 +159,7 @@ def test_a_published_office_number_typed_by_a_user_is_kept(servers: Servers) -> 
 
 # ---- purging old conversations -------------------------------------------------------------------------------
 
+@pytest.mark.server
 def test_purge_deletes_conversations_idle_for_more_than_n_days(servers: Servers, tmp_path: Path) -> None:
     old, recent = "priv-old-" + uuid.uuid4().hex[:8], "priv-new-" + uuid.uuid4().hex[:8]
     say(servers.rest_url, old, f"耒阳 异地安置备案要什么材料 我手机{MOBILE}")

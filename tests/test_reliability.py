@@ -46,6 +46,7 @@ def user_texts(tracker: dict) -> list[str]:
 
 # ---- the action server down ----------------------------------------------------------------------------------
 
+@pytest.mark.server
 def test_action_server_down_gives_the_hotline_numbers_and_the_conversation_goes_on(servers: Servers) -> None:
     leiyang, changsha, anonymous = sender(), sender(), sender()
     assert "常住人口登记卡" in reply_text(say(servers.rest_url, leiyang, LEIYANG_QUESTION))
@@ -79,6 +80,7 @@ def test_action_server_down_gives_the_hotline_numbers_and_the_conversation_goes_
 
 # ---- Rasa restarted ------------------------------------------------------------------------------------------
 
+@pytest.mark.server
 def test_rasa_restarted_mid_conversation_continues_from_the_tracker_store(servers: Servers) -> None:
     user = sender()
     assert "常住人口登记卡" in reply_text(say(servers.rest_url, user, LEIYANG_QUESTION))
@@ -114,11 +116,13 @@ BAD_REQUESTS = {
 
 
 @pytest.mark.parametrize("name", BAD_REQUESTS)
+@pytest.mark.server
 def test_a_malformed_rest_request_is_400_with_a_json_error(servers: Servers, name: str) -> None:
     status, answer = post(servers.rest_url, BAD_REQUESTS[name])
     assert status == 400 and isinstance(answer, dict) and answer["error"]
 
 
+@pytest.mark.server
 def test_an_oversized_rest_body_is_413_and_one_of_the_limit_is_accepted(servers: Servers) -> None:
     status, answer = post(servers.rest_url, {"sender": sender(), "message": "医" * 30_000})  # 90 KB of UTF-8
     assert status == 413 and "64" in answer["error"]
@@ -147,6 +151,7 @@ ODD_MESSAGES = {
 
 
 @pytest.mark.parametrize("name", ODD_MESSAGES)
+@pytest.mark.server
 def test_an_odd_message_gets_a_reply_not_an_error(servers: Servers, name: str) -> None:
     status, replies = post(servers.rest_url, {"sender": sender(), "message": ODD_MESSAGES[name]})
     assert status == 200 and isinstance(replies, list) and replies
@@ -159,6 +164,7 @@ def test_an_odd_message_gets_a_reply_not_an_error(servers: Servers, name: str) -
         assert "常住人口登记卡" in text
 
 
+@pytest.mark.server
 def test_a_message_over_the_limit_is_answered_as_too_long_and_kept_in_the_tracker(servers: Servers) -> None:
     user = sender()
     message = "耒阳 异地安置备案要什么材料，" + "我想问一下" * 2000  # 10,015 characters
@@ -174,6 +180,7 @@ def test_a_message_over_the_limit_is_answered_as_too_long_and_kept_in_the_tracke
     assert "常住人口登记卡" in reply_text(say(servers.rest_url, sender(), exactly))
 
 
+@pytest.mark.server
 def test_the_server_still_answers_after_the_bad_input(servers: Servers) -> None:
     for body in BAD_REQUESTS.values():
         post(servers.rest_url, body)
@@ -194,6 +201,7 @@ async def wechat_post(servers: Servers, body: str | bytes, query: dict[str, str]
             return reply.status, await reply.text()
 
 
+@pytest.mark.server
 def test_wechat_through_the_real_rasa_server(servers: Servers) -> None:
     async def scenario() -> None:
         status, body = await wechat_post(servers, text_xml(LEIYANG_QUESTION, "920001"))
@@ -244,6 +252,7 @@ def isolation_cases(kb: KnowledgeBase, count: int = 30) -> list[tuple[str, str, 
     return (own * 2)[:count]
 
 
+@pytest.mark.server
 def test_thirty_users_at_once_each_get_their_own_answers(servers: Servers, kb: KnowledgeBase) -> None:
     cases = isolation_cases(kb)
     assert len(cases) == 30 and len({case[2] for case in cases}) >= 10

@@ -41,6 +41,8 @@ from test_wechat import AES_KEY, APP_ID, TOKEN, encrypted, fields_of, signed, te
 from bot.channels.wechat_replies import SLOW_DOWN
 from deploy.cluster import Cluster
 
+pytestmark = pytest.mark.server  # the servers of `make run`; the browser and cluster tests are marked too
+
 XSS = "<img src=x onerror=alert(1)>"
 API_TOKEN = "-api-token-" + uuid.uuid4().hex  # a leading "-", as secrets.token_urlsafe makes some
 WECHAT_SECRET = "app-secret-" + uuid.uuid4().hex
@@ -238,6 +240,7 @@ def nothing_ran(driver: WebDriver) -> None:
     assert driver.execute_script("return window.__violations") == []
 
 
+@pytest.mark.browser
 def test_a_script_in_a_message_runs_neither_in_the_widget_nor_in_the_console(browser: WebDriver,  # noqa: F811
                                                                              site: Servers) -> None:
     fresh_demo_page(browser, site.web_url)
@@ -273,6 +276,7 @@ def test_a_script_in_a_message_runs_neither_in_the_widget_nor_in_the_console(bro
     assert browser.execute_script("return window.__ran") == []
 
 
+@pytest.mark.browser
 def test_the_widget_tells_a_sender_over_the_limit_to_slow_down(browser: WebDriver,  # noqa: F811
                                                                  site: Servers) -> None:
     fresh_demo_page(browser, site.web_url)
@@ -321,6 +325,7 @@ def cluster(request: pytest.FixtureRequest) -> Iterator[Cluster]:
         yield started
 
 
+@pytest.mark.cluster
 def test_through_nginx_only_the_channels_and_the_web_server_answer(cluster: Cluster) -> None:
     web_ports = {str(port) for port in cluster.web_ports}
     for method, path, body in API_CALLS:
@@ -339,6 +344,7 @@ def test_through_nginx_only_the_channels_and_the_web_server_answer(cluster: Clus
             assert ipaddress.ip_address(address).is_loopback, (process.args[:3], address)
 
 
+@pytest.mark.cluster
 def test_nginx_limits_the_rest_channel_per_client_address(cluster: Cluster) -> None:
     url = cluster.url + "/webhooks/rest/webhook"
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -348,6 +354,7 @@ def test_nginx_limits_the_rest_channel_per_client_address(cluster: Cluster) -> N
     assert 40 <= statuses.count(400) <= 70 and statuses.count(429) >= 40 and set(statuses) == {400, 429}, statuses
 
 
+@pytest.mark.cluster
 def test_the_chat_limit_is_shared_by_the_web_servers(cluster: Cluster) -> None:
     fast, calm = "web-" + uuid.uuid4().hex[:24], "web-" + uuid.uuid4().hex[:24]
     answers = [chat(cluster.url, fast, "你好") for _ in range(30)]
@@ -357,6 +364,7 @@ def test_the_chat_limit_is_shared_by_the_web_servers(cluster: Cluster) -> None:
     assert chat(cluster.url, calm, "你好")[0] == 200
 
 
+@pytest.mark.cluster
 def test_wechat_limit_and_msgids_are_shared_by_the_rasa_servers(cluster: Cluster) -> None:
     urls = [f"{server}/webhooks/wechat/webhook" for server in cluster.rasa_urls]
     openid = "oSec" + uuid.uuid4().hex[:24]
