@@ -44,8 +44,8 @@ def knowledge_base_problem(path: Path = KNOWLEDGE_DB) -> str | None:
     return None
 
 
-# Start-up check: the action server imports this module when it starts; without a usable knowledge base it
-# refuses to start with one line (not a traceback, not a server that fails on the first question).
-_PROBLEM = knowledge_base_problem()
-if _PROBLEM:
-    raise SystemExit(f"cannot start: {_PROBLEM}")
+def startup_problem() -> str | None:
+    """The one line the action server and `python -m bot.serve` refuse to start with when the knowledge base
+    cannot serve (not a traceback, not a server that fails on the first question); None when it can."""
+    problem = knowledge_base_problem()
+    return f"cannot start: {problem}" if problem else None

@@ -24,9 +24,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
+from actions.config import startup_problem
 from bot.ops.store import tracker_store_url
-
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 ACTIONS_PORT = int(os.environ.get("ACTIONS_PORT", "5055"))
@@ -46,15 +45,6 @@ SALT_VARIABLE = "OPS_SENDER_SALT"
 
 class StartupError(RuntimeError):
     """The servers cannot start (the knowledge base is unusable, a server exited or did not answer)."""
-
-
-def knowledge_problem() -> str | None:
-    """The start-up check of actions/config.py: importing it exits with one line if knowledge.db is unusable."""
-    try:
-        import actions.config  # noqa: F401  (the check runs on import)
-    except SystemExit as refused:
-        return str(refused.code)
-    return None
 
 
 def wait_for(url: str, process: subprocess.Popen, deadline: float) -> None:
@@ -101,7 +91,8 @@ def _popen(command: list[str], env: Mapping[str, str] | None, output: Path | Non
 
 
 def _actions_command(port: int) -> list[str]:
-    return [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+    """The action server (actions/__main__.py: the knowledge base checked, then rasa_sdk)."""
+    return [sys.executable, "-m", "actions", "--port", str(port)]
 
 
 def _actions_env(env: Mapping[str, str] | None) -> dict[str, str]:
@@ -163,7 +154,7 @@ def start(model: Path, actions_port: int = ACTIONS_PORT, rasa_port: int = RASA_P
     `env` is added to their environment (RASA_AUTH_TOKEN: the API's token; a new one if neither `env` nor the
     environment has it); with `output`, every server writes to that file.
     Refuses (StartupError, before starting anything) when the knowledge base is unusable."""
-    problem = knowledge_problem()
+    problem = startup_problem()
     if problem:
         raise StartupError(problem)
     (ROOT / "build").mkdir(exist_ok=True)

@@ -270,8 +270,8 @@ class Cluster:
         env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="2",
                    SANIC_KEEP_ALIVE_TIMEOUT=serve.SANIC_KEEP_ALIVE_TIMEOUT, **self.env, **self.extra_env)
         actions_log = self.logs / "actions.log"
-        actions = self._spawn([sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port",
-                               str(self.actions_port)], actions_log, dict(env, SANIC_HOST="127.0.0.1"))
+        actions = self._spawn([sys.executable, "-m", "actions", "--port", str(self.actions_port)], actions_log,
+                              dict(env, SANIC_HOST="127.0.0.1"))
         rasa_env = dict(env, **{serve.TOKEN_VARIABLE: self.token})
         for number, port in enumerate(self.rasa_ports, 1):
             self.rasa.append(self._spawn(

@@ -285,7 +285,7 @@ def broken_knowledge_bases(folder: Path) -> dict[str, Path]:
 def test_an_unusable_knowledge_base_stops_the_start_with_one_line(tmp_path: Path, name: str, command: str) -> None:
     path = broken_knowledge_bases(tmp_path)[name]
     argv = ([sys.executable, "-m", "bot.serve", str(ROOT / "models" / "none.tar.gz")] if command == "bot.serve"
-            else [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(free_port())])
+            else [sys.executable, "-m", "actions", "--port", str(free_port())])
     env = dict(os.environ, PYTHONPATH=str(ROOT), KNOWLEDGE_DB=str(path), RASA_PORT=str(free_port()),
                ACTIONS_PORT=str(free_port()), WEB_PORT=str(free_port()))
     result = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
