@@ -52,7 +52,7 @@ def start_servers(model: Path, folder: Path, actions_port: int, rasa_port: int, 
                   output: Path | None = None) -> Servers:
     """The three processes of `make run` on the given ports, the tracker store's database in `folder`; with
     `output`, their logs go to that file."""
-    endpoints = serve.write_endpoints(folder / "endpoints.yml", actions_port, folder / "trackers.db")
+    endpoints = serve.endpoints_for(actions_port, tracker_db=folder / "trackers.db", copy=folder / "endpoints.yml")
     started = time.monotonic()
     processes = serve.start(model, actions_port, rasa_port, endpoints, web_port=web_port, output=output)
     return Servers(processes, actions_port, rasa_port, web_port, started, time.monotonic())

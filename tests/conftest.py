@@ -62,7 +62,8 @@ class Servers:
         self.actions_port, self.rasa_port = free_port(), free_port()
         self.web_port = free_port() if web else None
         self.tracker_db = folder / "trackers.db"
-        self.endpoints = serve.write_endpoints(folder / "endpoints.yml", self.actions_port, self.tracker_db)
+        self.endpoints = serve.endpoints_for(self.actions_port, tracker_db=self.tracker_db,
+                                             copy=folder / "endpoints.yml")
         self.actions: subprocess.Popen | None = None
         self.rasa: subprocess.Popen | None = None
         self.web: subprocess.Popen | None = None
