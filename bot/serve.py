@@ -14,6 +14,7 @@ import os
 import re
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -45,6 +46,13 @@ SALT_VARIABLE = "OPS_SENDER_SALT"
 
 class StartupError(RuntimeError):
     """The servers cannot start (the knowledge base is unusable, a server exited or did not answer)."""
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now (for the tests', the benchmarks' and the cluster's servers)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def wait_for(url: str, process: subprocess.Popen, deadline: float) -> None:

@@ -26,13 +26,13 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from bot import serve
+from bot.serve import free_port
 from deploy import nginx_conf
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,12 +48,6 @@ POSTGRES_OS_USER = "postgres"  # the account PostgreSQL runs under when we are r
 
 class ServiceMissing(RuntimeError):
     """PostgreSQL, Redis or nginx is not installed."""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def postgres_bin() -> Path:

@@ -11,7 +11,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import urllib.error
 import urllib.request
@@ -23,6 +22,7 @@ from typing import Any
 import pytest
 
 from bot import serve
+from bot.serve import free_port
 from knowledge.build import DB_PATH, build
 from knowledge.query import KnowledgeBase
 
@@ -32,13 +32,6 @@ def kb() -> KnowledgeBase:
     if not DB_PATH.exists():
         build()
     return KnowledgeBase(DB_PATH)
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now (never the fixed 5005/5055/8080 of `make run`)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def trained_model() -> Path:
