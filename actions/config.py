@@ -10,8 +10,9 @@ from knowledge.build import DB_PATH
 from knowledge.query import KnowledgeBase, KnowledgeBaseError
 
 KNOWLEDGE_DB = Path(os.environ.get("KNOWLEDGE_DB", DB_PATH))
-# WeChat's passive text reply holds 2048 bytes; every message the assistant sends fits in it.
-MAX_REPLY_BYTES = int(os.environ.get("MAX_REPLY_BYTES", "2048"))
+# WeChat's passive text reply holds 2048 bytes; every message the assistant sends fits in it (the channels and
+# bot/unavailable.py use this limit too).
+MAX_REPLY_BYTES = 2048
 # Failed turns in a row before the assistant offers the hotline numbers.
 FAILED_TURNS_BEFORE_HANDOFF = 2
 

@@ -17,8 +17,8 @@ import pytest
 from conftest import Servers, free_port, post, reply_text, running_servers, say
 from test_wechat import TOKEN, fields_of, signed, text_xml
 
-from bot.channels.rest import MAX_BODY_BYTES
-from bot.channels.turns import EMPTY_REPLY, MAX_MESSAGE_CHARS
+from bot.channels.turns import EMPTY_REPLY
+from bot.limits import MAX_BODY_BYTES, MAX_MESSAGE_CHARS
 from bot.unavailable import CANNOT_LOOK_UP
 from knowledge.build import DB_PATH
 from knowledge.query import KnowledgeBase

@@ -21,10 +21,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.turns import Turns, TurnSettings
+from bot.limits import MAX_BODY_BYTES
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 64 * 1024
 MAX_SENDER_CHARS = 128
 
 

@@ -27,12 +27,12 @@ import yaml
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 
+from bot.limits import MAX_MESSAGE_CHARS
 from bot.privacy import Masker, install_log_masking
 from bot.unavailable import knowledge_base, unavailable_reply
 
 logger = logging.getLogger(__name__)
 
-MAX_MESSAGE_CHARS = 1000
 EXAMPLE = "耒阳 异地安置备案要什么材料"
 EMPTY_REPLY = f"请输入您的问题，说出地区和事项就行，例如：{EXAMPLE}"
 TOO_LONG_REPLY = ("您的消息有{length}字，超过了{limit}字，我没有处理。请一次问一件事，说出地区和事项就行，"

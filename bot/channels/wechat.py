@@ -35,11 +35,10 @@ from bot.channels.wechat_protocol import (
 )
 from bot.channels.turns import Turns, TurnSettings, feedback
 from bot.channels.wechat_replies import BOT_FAILED, NOT_TEXT, SLOW_DOWN, WELCOME, choose, compose
-from bot.limits import Limits, RateLimiter, RedisReplies, rate_limiter, redis_client
+from bot.limits import MAX_BODY_BYTES, Limits, RateLimiter, RedisReplies, rate_limiter, redis_client
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 64 * 1024
 REPLY_TTL_SECONDS = 60.0  # WeChat's three tries of one message end within about 15 s
 OPTIONS_TTL_SECONDS = 30 * 60.0
 CACHE_ENTRIES = 10_000

@@ -10,7 +10,7 @@ import aiohttp
 from aiohttp import web
 
 from actions.understanding import items_by_text, understand
-from bot.limits import Limits, RateLimiter
+from bot.limits import MAX_MESSAGE_CHARS, Limits, RateLimiter
 from bot.unavailable import unavailable_reply
 from knowledge.manifest import Document
 from knowledge.query import Conflict, Fact, Gap, Guide, ItemGuide, KnowledgeBase, Region, Source
@@ -24,7 +24,6 @@ LIMITER = web.AppKey("limiter", RateLimiter)
 BEHIND_PROXY = web.AppKey("behind_proxy", bool)
 
 MAX_QUERY = 200
-MAX_MESSAGE = 1000
 SENDER = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # a NUL breaks the full-text query: control characters → spaces
 CHAT_TIMEOUT = aiohttp.ClientTimeout(total=30)
@@ -245,8 +244,8 @@ async def chat(request: web.Request) -> web.Response:
         raise ApiError(400, "sender 应为 1–64 个字母、数字或 _.:-")
     if not isinstance(message, str) or not message.strip():
         raise ApiError(400, "message 不能为空")
-    if len(message) > MAX_MESSAGE:
-        raise ApiError(400, f"message 过长（最多 {MAX_MESSAGE} 字）")
+    if len(message) > MAX_MESSAGE_CHARS:
+        raise ApiError(400, f"message 过长（最多 {MAX_MESSAGE_CHARS} 字）")
     await within_limits(request, sender)
     url = request.app[RASA_URL].rstrip("/") + "/webhooks/rest/webhook"
     try:
