@@ -104,6 +104,25 @@ def guide_json(kb: KnowledgeBase, guide: Guide) -> dict[str, Any]:
 
 # Parameters ------------------------------------------------------------------------------------------------
 
+async def json_object(request: web.Request, not_object: str = "请求体应为对象") -> dict[str, Any]:
+    """The request's JSON body: ApiError 400 when it is not JSON, or `not_object` when it is not an object."""
+    try:
+        body = await request.json()
+    except ValueError:
+        raise ApiError(400, "请求体不是有效的 JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, not_object)
+    return body
+
+
+def sender_of(body: dict[str, Any]) -> str:
+    """The body's `sender`: 1–64 letters, digits or _.:- (ApiError 400 otherwise)."""
+    sender = body.get("sender")
+    if not isinstance(sender, str) or not SENDER.match(sender):
+        raise ApiError(400, "sender 应为 1–64 个字母、数字或 _.:-")
+    return sender
+
+
 def text_param(request: web.Request, name: str, limit: int, required: bool = True) -> str:
     value = CONTROL.sub(" ", request.query.get(name, "")).strip()
     if required and not value:
@@ -233,15 +252,8 @@ async def within_limits(request: web.Request, sender: str) -> None:
 
 async def chat(request: web.Request) -> web.Response:
     """Forward {sender, message} to Rasa's REST webhook; answer with the bot's messages."""
-    try:
-        body = await request.json()
-    except ValueError:
-        raise ApiError(400, "请求体不是有效的 JSON") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "请求体应为 {\"sender\": …, \"message\": …}")
-    sender, message = body.get("sender"), body.get("message")
-    if not isinstance(sender, str) or not SENDER.match(sender):
-        raise ApiError(400, "sender 应为 1–64 个字母、数字或 _.:-")
+    body = await json_object(request, "请求体应为 {\"sender\": …, \"message\": …}")
+    sender, message = sender_of(body), body.get("message")
     if not isinstance(message, str) or not message.strip():
         raise ApiError(400, "message 不能为空")
     if len(message) > MAX_MESSAGE_CHARS:
