@@ -11,6 +11,7 @@ a reply whatever happens.
 - A turn the bot answers with nothing (the action server is down or failed, the tracker store raised …) gets
   bot/unavailable.py's reply: that the assistant cannot look it up now, and the region's phones from the
   knowledge base. The action server's /health is probed only to name the cause in the log.
+Also the channels' common Blueprint (`webhook_blueprint`: Rasa's health route).
 """
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ import aiohttp
 import yaml
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from bot.limits import MAX_MESSAGE_CHARS
 from bot.privacy import Masker, install_log_masking
@@ -59,6 +63,17 @@ class TurnSettings:
         if value is None or value == "":
             value = environ.get("MASK_PERSONAL_DATA", "true")
         return cls(mask_personal_data=str(value).strip().lower() in TRUE_WORDS)
+
+
+def webhook_blueprint(name: str) -> Blueprint:
+    """A channel's Blueprint with the health route every Rasa channel has: GET / → {"status": "ok"}."""
+    webhook = Blueprint(name)
+
+    @webhook.route("/", methods=["GET"])
+    async def health(_: Request) -> HTTPResponse:
+        return response.json({"status": "ok"})
+
+    return webhook
 
 
 def make_masker() -> Masker:

@@ -33,7 +33,7 @@ from bot.channels.wechat_protocol import (
     to_message,
     verify_signature,
 )
-from bot.channels.turns import Turns, TurnSettings, feedback
+from bot.channels.turns import Turns, TurnSettings, feedback, webhook_blueprint
 from bot.channels.wechat_replies import BOT_FAILED, NOT_TEXT, SLOW_DOWN, WELCOME, choose, compose
 from bot.limits import MAX_BODY_BYTES, Limits, RateLimiter, RedisReplies, rate_limiter, redis_client
 
@@ -289,11 +289,7 @@ class WeChatInput(InputChannel):
         self.turns = turns or Turns()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = Blueprint("wechat_webhook", __name__)
-
-        @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        webhook = webhook_blueprint("wechat_webhook")
 
         @webhook.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:
