@@ -1,15 +1,15 @@
-"""The action server's settings from the environment (KNOWLEDGE_DB itself is read by knowledge/paths.py)."""
+"""The action server's limits and its start-up check of the knowledge base (KNOWLEDGE_DB is read by knowledge/paths.py)."""
 from __future__ import annotations
 
-import os
 import sqlite3
 from pathlib import Path
 
 from knowledge.paths import DB_PATH
 from knowledge.query import KnowledgeBase, KnowledgeBaseError, open_knowledge_base
 
-# WeChat's passive text reply holds 2048 bytes; every message the assistant sends fits in it.
-MAX_REPLY_BYTES = int(os.environ.get("MAX_REPLY_BYTES", "2048"))
+# WeChat's passive text reply holds 2048 bytes; every message the assistant sends fits in it (the channels and
+# bot/unavailable.py use this limit too).
+MAX_REPLY_BYTES = 2048
 # Failed turns in a row before the assistant offers the hotline numbers.
 FAILED_TURNS_BEFORE_HANDOFF = 2
 
@@ -41,8 +41,8 @@ def knowledge_base_problem(path: Path = DB_PATH) -> str | None:
     return None
 
 
-# Start-up check: the action server imports this module when it starts; without a usable knowledge base it
-# refuses to start with one line (not a traceback, not a server that fails on the first question).
-_PROBLEM = knowledge_base_problem()
-if _PROBLEM:
-    raise SystemExit(f"cannot start: {_PROBLEM}")
+def startup_problem() -> str | None:
+    """The one line the action server and `python -m bot.serve` refuse to start with when the knowledge base
+    cannot serve (not a traceback, not a server that fails on the first question); None when it can."""
+    problem = knowledge_base_problem()
+    return f"cannot start: {problem}" if problem else None

@@ -16,7 +16,6 @@ Usage: python bench/compare.py MODEL [--rasa-port 7005] [--actions-port 7055] [-
 """
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import sys
@@ -171,11 +170,7 @@ def table(results: dict) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", type=Path)
-    parser.add_argument("--rasa-port", type=int, default=harness.port("RASA_PORT"))
-    parser.add_argument("--actions-port", type=int, default=harness.port("ACTIONS_PORT"))
-    parser.add_argument("--web-port", type=int, default=harness.port("WEB_PORT"))
+    parser = harness.server_arguments(__doc__)
     parser.add_argument("--stock-port", type=int, default=harness.port("STOCK_PORT"))
     args = parser.parse_args()
     stock_model = stock_bot.model()

@@ -3,6 +3,7 @@ the machine description. Standard library only (no psutil): /proc is read direct
 """
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import subprocess
@@ -20,6 +21,16 @@ DEFAULT_PORTS = {"RASA_PORT": 7005, "ACTIONS_PORT": 7055, "WEB_PORT": 7080, "STO
 def port(variable: str) -> int:
     """The port named by an environment variable of DEFAULT_PORTS, else its default."""
     return int(os.environ.get(variable) or DEFAULT_PORTS[variable])
+
+
+def server_arguments(description: str) -> argparse.ArgumentParser:
+    """A command line with the model and the ports of the assistant's three servers (see `port`)."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("model", type=Path)
+    parser.add_argument("--rasa-port", type=int, default=port("RASA_PORT"))
+    parser.add_argument("--actions-port", type=int, default=port("ACTIONS_PORT"))
+    parser.add_argument("--web-port", type=int, default=port("WEB_PORT"))
+    return parser
 
 
 def rest_url(rasa_port: int) -> str:
@@ -52,7 +63,7 @@ def start_servers(model: Path, folder: Path, actions_port: int, rasa_port: int, 
                   output: Path | None = None) -> Servers:
     """The three processes of `make run` on the given ports, the tracker store's database in `folder`; with
     `output`, their logs go to that file."""
-    endpoints = serve.write_endpoints(folder / "endpoints.yml", actions_port, folder / "trackers.db")
+    endpoints = serve.endpoints_for(actions_port, tracker_db=folder / "trackers.db", copy=folder / "endpoints.yml")
     started = time.monotonic()
     processes = serve.start(model, actions_port, rasa_port, endpoints, web_port=web_port, output=output)
     return Servers(processes, actions_port, rasa_port, web_port, started, time.monotonic())

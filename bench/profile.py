@@ -13,7 +13,6 @@ Output: the table on stdout, results/bench/profile.md, and the raw samples in re
 """
 from __future__ import annotations
 
-import argparse
 import asyncio
 import shutil
 import signal
@@ -129,11 +128,7 @@ def table(title: str, profiled: dict[str, Profiled]) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", type=Path)
-    parser.add_argument("--rasa-port", type=int, default=harness.port("RASA_PORT"))
-    parser.add_argument("--actions-port", type=int, default=harness.port("ACTIONS_PORT"))
-    parser.add_argument("--web-port", type=int, default=harness.port("WEB_PORT"))
+    parser = harness.server_arguments(__doc__)
     parser.add_argument("--py-spy", default=shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy"))
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)

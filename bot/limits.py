@@ -1,5 +1,6 @@
-"""Rate limits of the public chat entry points, and the WeChat MsgId ledger, counted in this process (`make run`)
-or in Redis when REDIS_HOST is set (the cluster: every process counts together).
+"""Limits of the public chat entry points: the size of a request body and of a message, and the rate limits and
+the WeChat MsgId ledger, counted in this process (`make run`) or in Redis when REDIS_HOST is set (the cluster:
+every process counts together).
 
 Limits are messages per minute per key, in fixed one-minute windows; 0 switches a limit off:
   RATE_LIMIT_SENDER   /api/chat per sender id (default 20)
@@ -23,6 +24,8 @@ import redis.asyncio as redis
 
 logger = logging.getLogger(__name__)
 
+MAX_BODY_BYTES = 64 * 1024  # a request body (REST, WeChat, the web server); nginx caps it at 64k too
+MAX_MESSAGE_CHARS = 1000  # a user's message (REST, WeChat, the widget's /api/chat)
 WINDOW_SECONDS = 60.0
 MAX_MEMORY_KEYS = 100_000
 KEY_PREFIX = "yibao:"

@@ -12,12 +12,12 @@ from functools import lru_cache
 from typing import Any
 
 from actions.compose import handoff_text
+from actions.config import MAX_REPLY_BYTES
 from actions.understanding import understand
 from knowledge.query import KnowledgeBase, KnowledgeBaseError, Region, open_knowledge_base
 
 logger = logging.getLogger(__name__)
 
-REPLY_LIMIT_BYTES = 2048  # one WeChat passive reply
 CANNOT_LOOK_UP = "抱歉，我现在暂时查不了办事指南，请稍后再问一次。\n"
 NO_KNOWLEDGE = "如需马上咨询，请联系您参保地的医保经办机构（经办服务窗口或其咨询电话）。"
 
@@ -67,7 +67,7 @@ def unavailable_reply(text: str, slots: Mapping[str, Any] | None = None, kb: Kno
         region, item = None, None
     for attempt in ((region, item), (region, None), (None, None)):
         try:
-            return CANNOT_LOOK_UP + handoff_text(kb, attempt[0], attempt[1], REPLY_LIMIT_BYTES
+            return CANNOT_LOOK_UP + handoff_text(kb, attempt[0], attempt[1], MAX_REPLY_BYTES
                                                  - len(CANNOT_LOOK_UP.encode()))
         except Exception:  # e.g. a slot item the serving document does not know: try with less
             logger.exception("unavailable reply: phones for %s / %s failed", *attempt)

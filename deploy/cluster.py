@@ -26,13 +26,13 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from bot import serve
+from bot.serve import free_port
 from deploy import nginx_conf
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,12 +48,6 @@ POSTGRES_OS_USER = "postgres"  # the account PostgreSQL runs under when we are r
 
 class ServiceMissing(RuntimeError):
     """PostgreSQL, Redis or nginx is not installed."""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def postgres_bin() -> Path:
@@ -270,8 +264,8 @@ class Cluster:
         env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="2",
                    SANIC_KEEP_ALIVE_TIMEOUT=serve.SANIC_KEEP_ALIVE_TIMEOUT, **self.env, **self.extra_env)
         actions_log = self.logs / "actions.log"
-        actions = self._spawn([sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port",
-                               str(self.actions_port)], actions_log, dict(env, SANIC_HOST="127.0.0.1"))
+        actions = self._spawn([sys.executable, "-m", "actions", "--port", str(self.actions_port)], actions_log,
+                              dict(env, SANIC_HOST="127.0.0.1"))
         rasa_env = dict(env, **{serve.TOKEN_VARIABLE: self.token})
         for number, port in enumerate(self.rasa_ports, 1):
             self.rasa.append(self._spawn(

@@ -11,7 +11,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import urllib.error
 import urllib.request
@@ -23,6 +22,7 @@ from typing import Any
 import pytest
 
 from bot import serve
+from bot.serve import free_port
 from knowledge.build import build
 from knowledge.paths import DB_PATH
 from knowledge.query import KnowledgeBase
@@ -33,13 +33,6 @@ def kb() -> KnowledgeBase:
     if not DB_PATH.exists():
         build()
     return KnowledgeBase(DB_PATH)
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now (never the fixed 5005/5055/8080 of `make run`)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def trained_model() -> Path:
@@ -63,7 +56,8 @@ class Servers:
         self.actions_port, self.rasa_port = free_port(), free_port()
         self.web_port = free_port() if web else None
         self.tracker_db = folder / "trackers.db"
-        self.endpoints = serve.write_endpoints(folder / "endpoints.yml", self.actions_port, self.tracker_db)
+        self.endpoints = serve.endpoints_for(self.actions_port, tracker_db=self.tracker_db,
+                                             copy=folder / "endpoints.yml")
         self.actions: subprocess.Popen | None = None
         self.rasa: subprocess.Popen | None = None
         self.web: subprocess.Popen | None = None

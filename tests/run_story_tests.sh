@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 model="$1"
 port=5055
-.venv/bin/python -m rasa_sdk --actions actions --port "$port" > build/story-tests-actions.log 2>&1 &
+.venv/bin/python -m actions --port "$port" > build/story-tests-actions.log 2>&1 &
 actions_pid=$!
 trap 'kill $actions_pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do

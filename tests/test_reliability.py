@@ -17,8 +17,8 @@ import pytest
 from conftest import Servers, free_port, post, reply_text, running_servers, say
 from test_wechat import TOKEN, fields_of, signed, text_xml
 
-from bot.channels.rest import MAX_BODY_BYTES
-from bot.channels.turns import EMPTY_REPLY, MAX_MESSAGE_CHARS
+from bot.channels.turns import EMPTY_REPLY
+from bot.limits import MAX_BODY_BYTES, MAX_MESSAGE_CHARS
 from bot.unavailable import CANNOT_LOOK_UP
 from knowledge.paths import DB_PATH
 from knowledge.query import KnowledgeBase
@@ -294,7 +294,7 @@ def broken_knowledge_bases(folder: Path) -> dict[str, Path]:
 def test_an_unusable_knowledge_base_stops_the_start_with_one_line(tmp_path: Path, name: str, command: str) -> None:
     path = broken_knowledge_bases(tmp_path)[name]
     argv = ([sys.executable, "-m", "bot.serve", str(ROOT / "models" / "none.tar.gz")] if command == "bot.serve"
-            else [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(free_port())])
+            else [sys.executable, "-m", "actions", "--port", str(free_port())])
     env = dict(os.environ, PYTHONPATH=str(ROOT), KNOWLEDGE_DB=str(path), RASA_PORT=str(free_port()),
                ACTIONS_PORT=str(free_port()), WEB_PORT=str(free_port()))
     result = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)

@@ -20,17 +20,18 @@ from rasa.core.channels.channel import UserMessage, register
 from sanic import Sanic
 from wechatpy.crypto import PrpCrypto
 
+from actions.config import MAX_REPLY_BYTES
 from bot.channels.wechat import (
-    MAX_BODY_BYTES,
     TtlCache,
     WeChatConfig,
     WeChatCustomerService,
     WeChatEndpoint,
     WeChatInput,
 )
-from bot.channels.turns import EMPTY_REPLY, MAX_MESSAGE_CHARS
-from bot.channels.wechat_protocol import TEXT_LIMIT_BYTES, TRUNCATION_NOTE, fit_text
+from bot.channels.turns import EMPTY_REPLY
+from bot.channels.wechat_protocol import TRUNCATION_NOTE, fit_text
 from bot.channels.wechat_replies import NOT_TEXT, OPTIONS_HINT, SLOW_DOWN, WELCOME
+from bot.limits import MAX_BODY_BYTES, MAX_MESSAGE_CHARS
 from bot.privacy import PLACEHOLDER
 from bot.unavailable import CANNOT_LOOK_UP, unavailable_reply
 
@@ -648,17 +649,17 @@ def test_several_bot_messages_are_joined_by_a_blank_line() -> None:
 
 
 def test_a_reply_over_the_limit_is_cut_to_2048_bytes_with_a_note() -> None:
-    assert len(LONG_ANSWER.encode()) > 2 * TEXT_LIMIT_BYTES
+    assert len(LONG_ANSWER.encode()) > 2 * MAX_REPLY_BYTES
 
     async def scenario(client: Client) -> None:
         for query, body in [(signed(), text_xml("全部材料", "301")), encrypted(text_xml("全部材料", "302"))]:
             _, reply_xml = await client.post(query, body)
             reply = fields_of(reply_xml) if "encrypt_type" not in query else decrypt_reply(reply_xml)
             content = reply["Content"]
-            assert len(content.encode("utf-8")) <= TEXT_LIMIT_BYTES
+            assert len(content.encode("utf-8")) <= MAX_REPLY_BYTES
             assert content.endswith(TRUNCATION_NOTE)
             kept = content.removesuffix(TRUNCATION_NOTE)
-            assert LONG_ANSWER.startswith(kept) and len(kept.encode()) > TEXT_LIMIT_BYTES - 200
+            assert LONG_ANSWER.startswith(kept) and len(kept.encode()) > MAX_REPLY_BYTES - 200
 
     run(scenario)
 
@@ -667,8 +668,8 @@ def test_fit_text_cuts_at_a_character_boundary() -> None:
     text = "😀医" * 400  # 7 bytes a pair, no line breaks
     fitted = fit_text(text)
     kept = fitted.removesuffix(TRUNCATION_NOTE)
-    assert len(fitted.encode("utf-8")) <= TEXT_LIMIT_BYTES
-    assert text.startswith(kept) and len(kept.encode()) >= TEXT_LIMIT_BYTES - len(TRUNCATION_NOTE.encode()) - 4
+    assert len(fitted.encode("utf-8")) <= MAX_REPLY_BYTES
+    assert text.startswith(kept) and len(kept.encode()) >= MAX_REPLY_BYTES - len(TRUNCATION_NOTE.encode()) - 4
     assert fit_text("短回答") == "短回答"
 
 

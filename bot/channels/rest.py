@@ -20,11 +20,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.turns import Turns, TurnSettings
+from bot.channels.turns import Turns, TurnSettings, webhook_blueprint
+from bot.limits import MAX_BODY_BYTES
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 64 * 1024
 MAX_SENDER_CHARS = 128
 
 
@@ -62,25 +62,18 @@ def parse(body: bytes) -> tuple[str, str, dict[str, Any] | None]:
 
 
 class RestInput(RasaRestInput):
-    """Rasa's REST channel with validation, masking and an answer to every message."""
-
-    @classmethod
-    def name(cls) -> str:
-        return "rest"
+    """Rasa's REST channel (its name "rest", hence its URL) with validation, masking and an answer to every
+    message."""
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         return cls(Turns(TurnSettings.load(credentials)))
 
-    def __init__(self, turns: Turns | None = None) -> None:
-        self.turns = turns or Turns()
+    def __init__(self, turns: Turns) -> None:
+        self.turns = turns
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = Blueprint("custom_webhook_RestInput", __name__)
-
-        @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        webhook = webhook_blueprint("custom_webhook_RestInput")
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:

@@ -11,6 +11,7 @@ a reply whatever happens.
 - A turn the bot answers with nothing (the action server is down or failed, the tracker store raised …) gets
   bot/unavailable.py's reply: that the assistant cannot look it up now, and the region's phones from the
   knowledge base. The action server's /health is probed only to name the cause in the log.
+Also the channels' common Blueprint (`webhook_blueprint`: Rasa's health route).
 """
 from __future__ import annotations
 
@@ -26,13 +27,16 @@ import aiohttp
 import yaml
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
 
+from bot.limits import MAX_MESSAGE_CHARS
 from bot.privacy import Masker, install_log_masking
 from bot.unavailable import knowledge_base, unavailable_reply
 
 logger = logging.getLogger(__name__)
 
-MAX_MESSAGE_CHARS = 1000
 EXAMPLE = "耒阳 异地安置备案要什么材料"
 EMPTY_REPLY = f"请输入您的问题，说出地区和事项就行，例如：{EXAMPLE}"
 TOO_LONG_REPLY = ("您的消息有{length}字，超过了{limit}字，我没有处理。请一次问一件事，说出地区和事项就行，"
@@ -59,6 +63,17 @@ class TurnSettings:
         if value is None or value == "":
             value = environ.get("MASK_PERSONAL_DATA", "true")
         return cls(mask_personal_data=str(value).strip().lower() in TRUE_WORDS)
+
+
+def webhook_blueprint(name: str) -> Blueprint:
+    """A channel's Blueprint with the health route every Rasa channel has: GET / → {"status": "ok"}."""
+    webhook = Blueprint(name)
+
+    @webhook.route("/", methods=["GET"])
+    async def health(_: Request) -> HTTPResponse:
+        return response.json({"status": "ok"})
+
+    return webhook
 
 
 def make_masker() -> Masker:

@@ -33,13 +33,12 @@ from bot.channels.wechat_protocol import (
     to_message,
     verify_signature,
 )
-from bot.channels.turns import Turns, TurnSettings, feedback
+from bot.channels.turns import Turns, TurnSettings, feedback, webhook_blueprint
 from bot.channels.wechat_replies import BOT_FAILED, NOT_TEXT, SLOW_DOWN, WELCOME, choose, compose
-from bot.limits import Limits, RateLimiter, RedisReplies, rate_limiter, redis_client
+from bot.limits import MAX_BODY_BYTES, Limits, RateLimiter, RedisReplies, rate_limiter, redis_client
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 64 * 1024
 REPLY_TTL_SECONDS = 60.0  # WeChat's three tries of one message end within about 15 s
 OPTIONS_TTL_SECONDS = 30 * 60.0
 CACHE_ENTRIES = 10_000
@@ -290,11 +289,7 @@ class WeChatInput(InputChannel):
         self.turns = turns or Turns()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        webhook = Blueprint("wechat_webhook", __name__)
-
-        @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        webhook = webhook_blueprint("wechat_webhook")
 
         @webhook.route("/webhook", methods=["GET"])
         async def verify(request: Request) -> HTTPResponse:

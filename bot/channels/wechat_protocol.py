@@ -18,7 +18,8 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException, WeChatException
 from wechatpy.utils import check_signature
 
-TEXT_LIMIT_BYTES = 2048
+from actions.config import MAX_REPLY_BYTES
+
 TRUNCATION_NOTE = "\n……（内容较长，只显示了一部分；可以分开问，例如“要什么材料”“电话多少”）"
 REQUIRED_FIELDS = ("ToUserName", "FromUserName", "MsgType")
 # Characters XML 1.0 cannot carry (control characters other than tab and line breaks).
@@ -140,7 +141,7 @@ def text_reply(message: Message, content: str) -> str:
             f"<Content>{cdata(fit_text(content))}</Content></xml>")
 
 
-def fit_text(text: str, limit: int = TEXT_LIMIT_BYTES) -> str:
+def fit_text(text: str, limit: int = MAX_REPLY_BYTES) -> str:
     """The text within `limit` UTF-8 bytes: cut at a line end if one is near, else at a character, with a note."""
     if len(text.encode("utf-8")) <= limit:
         return text

@@ -24,7 +24,7 @@ from aiohttp import web
 from actions.understanding import ASPECTS, items_by_text, understand
 from bot.ops import auth, labels, reports
 from bot.ops.store import OpsStore
-from bot.web.api import KB, RASA_URL, SENDER, ApiError, json_response, region_json, within_limits
+from bot.web.api import KB, RASA_URL, ApiError, json_object, json_response, region_json, sender_of, within_limits
 
 STORE = web.AppKey("ops_store", OpsStore)
 STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
@@ -83,13 +83,7 @@ def same_origin(request: web.Request) -> None:
 async def json_body(request: web.Request) -> dict[str, Any]:
     if request.content_type != "application/json":
         raise ApiError(400, "请求体应为 JSON")
-    try:
-        body = await request.json()
-    except ValueError:
-        raise ApiError(400, "请求体不是有效的 JSON") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "请求体应为对象")
-    return body
+    return await json_object(request)
 
 
 def day_param(request: web.Request, name: str, default: date) -> date:
@@ -300,15 +294,8 @@ async def audit_log(request: web.Request) -> web.Response:
 
 async def feedback(request: web.Request) -> web.Response:
     """POST /api/feedback {"sender", "rating": "up"|"down", "comment"?}: for the sender's latest answer."""
-    try:
-        body = await request.json()
-    except ValueError:
-        raise ApiError(400, "请求体不是有效的 JSON") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "请求体应为对象")
-    sender, rating, comment = body.get("sender"), body.get("rating"), body.get("comment")
-    if not isinstance(sender, str) or not SENDER.match(sender):
-        raise ApiError(400, "sender 应为 1–64 个字母、数字或 _.:-")
+    body = await json_object(request)
+    sender, rating, comment = sender_of(body), body.get("rating"), body.get("comment")
     if rating not in ("up", "down"):
         raise ApiError(400, "rating 应为 up 或 down")
     if comment is not None and (not isinstance(comment, str) or len(comment) > MAX_COMMENT):

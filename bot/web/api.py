@@ -10,7 +10,7 @@ import aiohttp
 from aiohttp import web
 
 from actions.understanding import items_by_text, understand
-from bot.limits import Limits, RateLimiter
+from bot.limits import MAX_MESSAGE_CHARS, Limits, RateLimiter
 from bot.unavailable import unavailable_reply
 from knowledge.manifest import Document
 from knowledge.query import Conflict, Fact, Gap, Guide, ItemGuide, KnowledgeBase, Region, Source
@@ -24,7 +24,6 @@ LIMITER = web.AppKey("limiter", RateLimiter)
 BEHIND_PROXY = web.AppKey("behind_proxy", bool)
 
 MAX_QUERY = 200
-MAX_MESSAGE = 1000
 SENDER = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # a NUL breaks the full-text query: control characters → spaces
 CHAT_TIMEOUT = aiohttp.ClientTimeout(total=30)
@@ -104,6 +103,25 @@ def guide_json(kb: KnowledgeBase, guide: Guide) -> dict[str, Any]:
 
 
 # Parameters ------------------------------------------------------------------------------------------------
+
+async def json_object(request: web.Request, not_object: str = "请求体应为对象") -> dict[str, Any]:
+    """The request's JSON body: ApiError 400 when it is not JSON, or `not_object` when it is not an object."""
+    try:
+        body = await request.json()
+    except ValueError:
+        raise ApiError(400, "请求体不是有效的 JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, not_object)
+    return body
+
+
+def sender_of(body: dict[str, Any]) -> str:
+    """The body's `sender`: 1–64 letters, digits or _.:- (ApiError 400 otherwise)."""
+    sender = body.get("sender")
+    if not isinstance(sender, str) or not SENDER.match(sender):
+        raise ApiError(400, "sender 应为 1–64 个字母、数字或 _.:-")
+    return sender
+
 
 def text_param(request: web.Request, name: str, limit: int, required: bool = True) -> str:
     value = CONTROL.sub(" ", request.query.get(name, "")).strip()
@@ -234,19 +252,12 @@ async def within_limits(request: web.Request, sender: str) -> None:
 
 async def chat(request: web.Request) -> web.Response:
     """Forward {sender, message} to Rasa's REST webhook; answer with the bot's messages."""
-    try:
-        body = await request.json()
-    except ValueError:
-        raise ApiError(400, "请求体不是有效的 JSON") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "请求体应为 {\"sender\": …, \"message\": …}")
-    sender, message = body.get("sender"), body.get("message")
-    if not isinstance(sender, str) or not SENDER.match(sender):
-        raise ApiError(400, "sender 应为 1–64 个字母、数字或 _.:-")
+    body = await json_object(request, "请求体应为 {\"sender\": …, \"message\": …}")
+    sender, message = sender_of(body), body.get("message")
     if not isinstance(message, str) or not message.strip():
         raise ApiError(400, "message 不能为空")
-    if len(message) > MAX_MESSAGE:
-        raise ApiError(400, f"message 过长（最多 {MAX_MESSAGE} 字）")
+    if len(message) > MAX_MESSAGE_CHARS:
+        raise ApiError(400, f"message 过长（最多 {MAX_MESSAGE_CHARS} 字）")
     await within_limits(request, sender)
     url = request.app[RASA_URL].rstrip("/") + "/webhooks/rest/webhook"
     try:

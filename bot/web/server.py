@@ -20,7 +20,7 @@ import aiohttp
 from aiohttp import web
 from redis.asyncio import Redis
 
-from bot.limits import Limits, rate_limiter, redis_client
+from bot.limits import MAX_BODY_BYTES, Limits, rate_limiter, redis_client
 from bot.ops import web as ops_web
 from bot.ops.store import OpsStore
 from bot.web import api
@@ -36,7 +36,6 @@ CONTENT_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/c
 PAGE_POLICY = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 OTHER_POLICY = "default-src 'none'; frame-ancestors 'none'"
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
-MAX_BODY = 64 * 1024
 HTTP_ERRORS = {404: "没有这个接口", 405: "不支持这种请求方法", 413: "请求体过大"}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -81,7 +80,7 @@ def create_app(kb: KnowledgeBase, rasa_url: str, limits: Limits = Limits(), redi
     """The web app over a knowledge base, forwarding chat messages to the Rasa server at `rasa_url`, within
     `limits` counted in `redis` (else in this process); `behind_proxy`: the client address is nginx's X-Real-IP;
     with `ops`, the operations console (/ops) and the answer feedback (/api/feedback)."""
-    app = web.Application(middlewares=[_errors], client_max_size=MAX_BODY)
+    app = web.Application(middlewares=[_errors], client_max_size=MAX_BODY_BYTES)
     app[api.KB] = kb
     app[api.RASA_URL] = rasa_url
     app[api.LIMITS] = limits

@@ -60,7 +60,23 @@ function rangeQuery() {
   return params;
 }
 
+// The dashboard's and the inbox's shared controls: the navigation, the user and the logout button after the page's
+// title, and the date and channel filters before the page's own.
+function addSharedControls() {
+  const links = [["/ops", "概览"], ["/ops/inbox", "待处理"]].map(([href, name]) =>
+    el("a", href === location.pathname ? {href, "aria-current": "page"} : {href}, name));
+  document.querySelector("header.top").append(el("nav", {}, ...links), el("span", {id: "who"}),
+    el("button", {type: "button", id: "logout"}, "退出"));
+  const channels = [["", "全部"], ["rest", "REST"], ["widget", "网页助手"], ["wechat", "微信"]];
+  document.getElementById("range").prepend(
+    el("label", {}, "从 ", el("input", {type: "date", id: "from", required: ""})),
+    el("label", {}, "到 ", el("input", {type: "date", id: "to", required: ""})),
+    el("label", {}, "渠道 ",
+      el("select", {id: "channel"}, ...channels.map(([value, name]) => el("option", {value}, name)))));
+}
+
 async function startPage(load) {
+  addSharedControls();
   me = await api("/ops/api/me");
   document.getElementById("who").textContent = `${me.name}（${me.role}）`;
   document.body.classList.toggle("admin", me.role === "admin");
