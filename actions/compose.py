@@ -34,6 +34,8 @@ CONDITION = re.compile(r"条件|承诺|符合|满足|不得|须|应当|应在|�
 CONDITIONS_SHOWN = 3
 # A note of an item that says where it is done (转出或转入地经办机构均可受理).
 WHERE_TO_APPLY = re.compile(r"(均可|可在|可向|到|在).{0,12}(受理|办理)|经办机构.{0,4}受理")
+# A first step that has the application made somewhere else than the 医保 office (户籍所在地乡镇人民政府、街道办事处).
+APPLIED_ELSEWHERE = re.compile(r"乡镇|街道|社区|村（|医院|医疗机构|医药机构|学校|药店|用人单位")
 WHERE_TO_GET = re.compile(r"下载|领取|索取|获取|http|www\.")
 # The item whose gaps and channels a hand-off cites when the conversation names no item.
 GENERAL_ITEM = "002036001001"
@@ -125,7 +127,7 @@ class Composer:
         return lines
 
     def office(self, entry: ItemGuide, region: Region) -> list[str]:
-        lines = []
+        lines = [line for line in self.how_to_apply(entry) if APPLIED_ELSEWHERE.search(line)]
         for office in entry.offices or self._city_offices(entry, region):
             lines.append(f"办理地点（{office.extra['unit']}）：{office.text}")
         if not entry.offices and lines:
@@ -195,9 +197,11 @@ class Composer:
             return [f"待遇时间：{_shorten(text, 150)}" for text in _unique(texts)[:2]]
         return [f"{entry.document.citation}此项没有写待遇从什么时候开始（生效时间、等待期）。"]
 
-    def process(self, entry: ItemGuide) -> list[str]:
+    def process(self, entry: ItemGuide, whole_steps: bool) -> list[str]:
+        """The steps of the process: each whole when the process is all that is asked, else their beginnings."""
         if entry.process:
-            return ["办理流程："] + [_shorten(step.text, STEP_CHARACTERS) for step in entry.process]
+            return ["办理流程："] + [step.text if whole_steps else _shorten(step.text, STEP_CHARACTERS)
+                                 for step in entry.process]
         steps = entry.sections.get("办理环节")
         if not steps:
             return ["该文件此项未写办理流程。"]
@@ -208,6 +212,7 @@ class Composer:
         who = entry.sections.get("服务对象")
         if who:
             lines.append(f"服务对象：{_shorten(who.text, 200)}")
+        lines += self.persons_case(entry, person_type, words)
         lines += [f"条件：{_shorten(text, 150)}" for text in self.conditions(entry, words)]
         accepting = entry.sections.get("受理单位")
         if accepting:
@@ -220,8 +225,11 @@ class Composer:
     def conditions(self, entry: ItemGuide, words: str) -> list[str]:
         """The conditions the item's own text sets (its notes, the notes and pledges of its forms, its sections
         on conditions): the sentences the question's words point to first; at most CONDITIONS_SHOWN."""
-        asked = [p.text for p in self.kb.passages(entry.document.id, self.question_grams(entry, words),
-                                                  [entry.key], limit=6) if CONDITION.search(p.text)]
+        pointed = self.kb.passages(entry.document.id, self.question_grams(entry, words), [entry.key], limit=6)
+        # the sentence the question points to most comes first even without a condition word (失业人员领取失业金
+        # 期间由失业保险缴纳医疗保险), then those that set a condition
+        first = [pointed[0].text] if pointed else []
+        asked = _unique(first + [p.text for p in pointed if CONDITION.search(p.text)])
         texts = [n.text for n in entry.notes] + [n.text for f in entry.forms for n in f.extra.get("notes", [])] + \
             [s.text for name, s in entry.sections.items() if "条件" in name]
         found = [text for text in texts if CONDITION.search(text) and not any(a in text for a in asked)]
@@ -304,7 +312,8 @@ class Composer:
         if "conditions" in aspects and not {"materials", "form", "eligibility", "overview"} & set(aspects):
             aspects = [*aspects, "materials"]  # 能不能 comes with what to bring
         for aspect in _unique(aspects):
-            lines = self._aspect(guide, entry, aspect, person_type, full, words, extra_sources)
+            whole = full or (aspect == "process" and len(_unique(aspects)) == 1)  # the steps asked alone: all of them
+            lines = self._aspect(guide, entry, aspect, person_type, whole, words, extra_sources)
             if not lines or aspect == "amount":
                 gaps += self._gap_lines(guide, entry, aspect)
             body += [line for line in _unique(lines) if line not in body]
@@ -379,7 +388,7 @@ class Composer:
         if aspect == "time_limit":
             return self.time_limit(entry)
         if aspect == "process":
-            return self.process(entry)
+            return self.process(entry, full)
         if aspect == "deadline":
             return self.deadline(entry)
         if aspect == "cover_start":

@@ -15,7 +15,7 @@ from actions.understanding import (PERSON_LIKE_ALIASES, RANK_CLOSE, RANK_MINIMUM
                                    aspects_in, close_candidates, content_bigrams, items_by_text, mentions, pick_option,
                                    read_facts, understand)
 from actions.verdict import verdict_text
-from knowledge.codes import is_main, main_of, same_family
+from knowledge.codes import catalogue_code, is_main, main_of, same_family
 from knowledge.query import Guide, ItemGuide, KnowledgeBase, Region, Unanswered
 from knowledge.text import normalize
 
@@ -203,8 +203,8 @@ class Dialogue:
         if state.item is None and state.aspects and set(state.aspects) <= {"phone", "supervision", "office"}:
             return [Reply(handoff_text(self.kb, state.region, None, MAX_REPLY_BYTES))]
         if state.item is not None and "-" in state.item and self.kb.guide(state.item, state.region).absent \
-                and state.item.split("-")[0] in self.kb.catalogue:
-            state.item = state.item.split("-")[0]  # a 长沙 sub-item asked elsewhere: that region's national item
+                and catalogue_code(state.item) in self.kb.catalogue:
+            state.item = catalogue_code(state.item)  # a 长沙 sub-item asked elsewhere: that region's national item
         candidates = self._ranked_by_text() if state.item is None else []
         if len(candidates) == 1 and not self._tree_situation_named():
             state.item, state.question = candidates[0], request.text
@@ -265,7 +265,7 @@ class Dialogue:
                     (moving_away or any(mentions(typed, word) for word in tree.start_words)):
                 situations.append(tree)
             elif tree.item is not None and state.item is not None and (
-                    state.item.split("-")[0] == tree.item
+                    catalogue_code(state.item) == tree.item
                     or (is_main(tree.item) and same_family(state.item, tree.item))):
                 related.append(tree)
         for tree in situations + related:

@@ -12,7 +12,7 @@ from actions.config import FAILED_TURNS_BEFORE_HANDOFF, MAX_REPLY_BYTES, knowled
 from actions.eligibility import FORM_NAMES
 from actions.service import ActionAnswer, slot_region
 from actions.turn_record import reply_metadata
-from actions.understanding import regions_in, understand
+from actions.understanding import WORDS, Request, items_by_text, regions_in, understand
 from knowledge.query import KnowledgeBase, Region
 
 CAPABILITIES = ("我能回答医保经办事项的问题：要带什么材料、去哪里办、咨询和监督电话、办理时限、流程、能不能办、线上渠道和要填的表，"
@@ -43,8 +43,15 @@ def names_a_service(kb: KnowledgeBase, tracker: Tracker) -> bool:
     text = tracker.latest_message.get("text") or ""
     if any(word in text for word in HUMAN_WORDS):
         return False
+    request = understand(kb, tracker.latest_message)
     return bool(tracker.get_slot("pending")) or describes_a_situation(kb, text) or \
-        kb.unanswered(text) is not None or bool(understand(kb, tracker.latest_message).items)
+        kb.unanswered(text) is not None or bool(request.items) or about_an_item(kb, request)
+
+
+def about_an_item(kb: KnowledgeBase, request: Request) -> bool:
+    """The message is put within 医保 by its words (医保, 参保 …) and matches some item's own text."""
+    return any(word in request.text for word in WORDS.scope_words) and \
+        bool(items_by_text(kb, request.text, None, request.person_type))
 
 
 def describes_a_situation(kb: KnowledgeBase, text: str) -> bool:
@@ -89,7 +96,8 @@ class ActionFallback(Action):
         request = understand(kb, tracker.latest_message)
         in_context = tracker.get_slot("item") and (request.aspects or request.region or tracker.get_slot("pending"))
         text = tracker.latest_message.get("text") or ""
-        if request.items or in_context or describes_a_situation(kb, text) or kb.unanswered(text) is not None:
+        if request.items or in_context or describes_a_situation(kb, text) or kb.unanswered(text) is not None or \
+                about_an_item(kb, request):
             return answer_instead(dispatcher, tracker, domain)
         failed = int(tracker.get_slot("failed_turns") or 0) + 1
         if failed >= FAILED_TURNS_BEFORE_HANDOFF:

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from knowledge.codes import is_main, main_of, same_family
+from knowledge.codes import is_main, parent_of, same_family
 from knowledge.query import ItemMatch, KnowledgeBase, Region, RegionResolution
 from knowledge.text import normalize
 from knowledge.trees import Option, Question, Tree
@@ -36,6 +36,7 @@ def situations_in(words: str) -> set[str]:
 SITUATION_BONUS = 4  # a situation pattern counts its covered characters and this much more than an alias of them
 PERSON_TIE_BREAK = 2  # × (person fit − 1): ±0.5 point for a name that fits or misfits the person asking
 SUB_ITEM_NAMED = 8  # added for a 子项 named by a name or alias of three characters or more
+SUB_ITEM_EDGE = 1.0  # a 子项 that takes its parent's place outweighs it by this much
 NAME_WEIGHT = 4  # an item's own name (参保凭证) counts four times its length: it names the item outright
 # Ranking items by their own text (BM25 over bigrams): the least score that counts, and how near the first a
 # candidate must be for the assistant to ask rather than answer the first.
@@ -84,12 +85,16 @@ def _aspect_spans(lowered: str) -> list[tuple[int, int, str, str]]:
     return sorted(kept)
 
 
-def _aspect_follows(span: tuple[int, int, str, str], spans: list[tuple[int, int, str, str]]) -> bool:
-    """Another aspect's word follows a word like 能不能 at once (能不能网上办): the question is about that aspect."""
-    return any(other[2] != span[2] and 0 <= other[0] - span[1] <= ASPECT_GAP for other in spans)
+def _aspect_beside(span: tuple[int, int, str, str], spans: list[tuple[int, int, str, str]]) -> bool:
+    """Another aspect's word stands right beside a word like 能不能 (能不能网上办, 网上能办吗): the question is
+    about that aspect."""
+    return any(other[2] != span[2] and (0 <= other[0] - span[1] <= ASPECT_GAP or 0 <= span[0] - other[1] <= ASPECT_GAP)
+               for other in spans)
 
 
 CAN_QUESTION = re.compile(WORDS.can_question)
+# Spaces beside Chinese text end a clause (能在医院直接办不 还是要跑医保局), as a comma would.
+CLAUSE_BREAK = re.compile(r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])")
 ASPECT_GAP = 2  # characters between 能不能 and the aspect word it asks about (能不能在网上办)
 
 
@@ -105,19 +110,20 @@ def aspects_in(text: str, intent: str) -> list[str]:
     """The aspects a message asks, in the order its words name them; the intent's aspect only when no word names
     one. A bare "how do I …" (怎么办, 咋弄) asks for the overview; 能不能 beside another aspect asks about that one;
     an office comes with its phone."""
-    lowered = normalize(text).lower()
+    lowered = normalize(CLAUSE_BREAK.sub("，", text)).lower()
     spans = _aspect_spans(lowered)
     aspects = list(dict.fromkeys(aspect for _, _, aspect, _ in spans))
     if "supervision" in aspects and "phone" in aspects and "咨询" not in lowered:
         aspects.remove("phone")
     weak = [span for span in spans if span[2] == "eligibility" and span[3] in WORDS.weak_eligibility]
-    about_item = [span for span in weak if not _aspect_follows(span, spans)] + [
+    about_item = [span for span in weak if not _aspect_beside(span, spans)] + [
         (found.start(), found.end(), "eligibility", found.group()) for found in CAN_QUESTION.finditer(lowered)
-        if not any(found.start() <= span[0] < found.end() and span[2] != "eligibility" for span in spans)]
+        if not any(span[2] != "eligibility" and found.start() - ASPECT_GAP <= span[1] and span[0] < found.end()
+                   for span in spans)]  # 网上能办吗, 能带复印件吗 ask about that aspect
     if "eligibility" in aspects and len(aspects) > 1 and len(weak) == sum(span[2] == "eligibility" for span in spans):
         aspects.remove("eligibility")  # 能不能网上办 asks for the channel; 能取出来吗 要多久 asks if the item applies
-    if about_item and "eligibility" not in aspects and aspects:
-        aspects.append("conditions")
+    if about_item and "eligibility" not in aspects:  # 还要交么, 开得了不: whether the item applies
+        aspects.append("conditions" if aspects else "eligibility")
     primary = INTENT_ASPECTS.get(intent)
     asks_how = any(word in lowered for word in WORDS.how)
     if not aspects and primary and not asks_how:  # with no aspect word, "how" asks for the overview
@@ -125,7 +131,7 @@ def aspects_in(text: str, intent: str) -> list[str]:
     elif primary in aspects:
         aspects = [primary] + [aspect for aspect in aspects if aspect != primary]
     if asks_how and "overview" not in aspects and \
-            not set(aspects) & {"materials", "process", "online", "form", "amount"}:
+            not set(aspects) & {"materials", "process", "form", "amount"}:
         aspects.append("overview")
     if "office" in aspects and not {"phone", "supervision"} & set(aspects):
         aspects.append("phone")
@@ -189,8 +195,28 @@ def _entity_region(kb: KnowledgeBase, entities: list[dict[str, Any]]) -> Region 
     return None
 
 
+AWAY = "外地"  # the word situations use for any place other than the place of insurance (调到外地+账户)
+
+
+def places_as_away(kb: KnowledgeBase, text: str, insured: Region | None) -> str:
+    """The message with every place other than the place of insurance written as 外地 (调到成都 → 调到外地), as the
+    situations are written; a place the documents do not cover is always elsewhere."""
+    typed = normalize(text).lower()
+    pieces, last = [], 0
+    for found in sorted(kb.find_regions(text), key=lambda r: r.start):
+        place = found.region
+        related = place is not None and insured is not None and (
+            place.id.startswith(insured.id) or insured.id.startswith(place.id))
+        came_from = ORIGIN_BEFORE.search(typed[: found.start])  # 之前在东莞上班: where the user came from
+        if place is None or related or (place.covered and insured is None) or came_from or found.start < last:
+            continue
+        pieces += [typed[last : found.start], AWAY]
+        last = found.start + len(found.typed)
+    return "".join(pieces) + typed[last:]
+
+
 def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]],
-             region_words: set[str]) -> tuple[list[ItemMatch], list[str]]:
+             region_words: set[str], insured: Region | None) -> tuple[list[ItemMatch], list[str]]:
     """Items named in a message: the knowledge base's names and aliases found in the text, and the item words
     DIET found (mapped to codes by the synonyms, or searched by name when they are typos)."""
     person_words = {w for words in PERSON_WORDS.values() for w in words} | PERSON_LIKE_ALIASES
@@ -210,7 +236,7 @@ def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]],
         matches.setdefault(match.code, match)
     matches = {code: match for code, match in matches.items()
                if not _inside_longer(normalized, match, list(matches.values()))}
-    situations = kb.find_situations(text)
+    situations = kb.find_situations(places_as_away(kb, text, insured))
     for match in situations:  # a described situation is more specific than a generic alias
         match.score += SITUATION_BONUS
         if match.code not in matches or matches[match.code].score < match.score:
@@ -258,11 +284,18 @@ def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]],
     ordered = [m for m in ordered if not (spanning and not is_main(m.code) and
                                           any(same_family(m.code, main.code) and _overlaps(normalized, main.matched, m.matched)
                                               for main in spanning))]
+    # A 子项 as strong as its parent (主项, or the national 子项 a 长沙 key refines), or described by a situation of
+    # its own (调到外地+账户 under 个人账户支取), makes the parent redundant and takes its place and weight.
     scores = {m.code: m.score for m in ordered}
-    specific_parents = {main_of(m.code) for m in ordered  # a 子项 as strong as its 主项 makes the 主项 redundant
-                        if not is_main(m.code) and m.matched not in PERSON_LIKE_ALIASES
-                        and m.score >= scores.get(main_of(m.code), 0.0)}
-    ordered = [m for m in ordered if not (is_main(m.code) and m.code in specific_parents)]
+    specific_parents: set[str] = set()
+    for match in ordered:
+        parent = parent_of(match.code)
+        if is_main(match.code) or match.matched in PERSON_LIKE_ALIASES or parent not in scores:
+            continue
+        if match.score >= scores[parent] or match.kind == "situation":
+            specific_parents.add(parent)
+            match.score = max(match.score, scores[parent] + SUB_ITEM_EDGE)
+    ordered = sorted((m for m in ordered if m.code not in specific_parents), key=lambda m: (-m.score, m.code))
     return ordered, typed
 
 
@@ -314,10 +347,22 @@ def content_bigrams(kb: KnowledgeBase, text: str, named: tuple[str, ...] = ()) -
 
 
 def plain(text: str) -> str:
-    """The message in plain words: dialect and common misspellings replaced (堂客 → 老婆, 保销 → 报销)."""
+    """The message in plain words: dialect and common misspellings replaced (堂客 → 老婆, 保销 → 报销), and the
+    meanings of its English words added after it (personal account → 个人账户)."""
     for word, meaning in sorted(WORDS.plain_words.items(), key=lambda pair: -len(pair[0])):
         text = text.replace(word, meaning)
-    return text
+    return " ".join([text, *english_meanings(text)])
+
+
+def english_meanings(text: str) -> list[str]:
+    """The Chinese words the English words of a text mean, longest phrases first, each once."""
+    lowered, meanings = text.lower(), []
+    for word, meaning in sorted(WORDS.english_words.items(), key=lambda pair: -len(pair[0])):
+        found = re.search(rf"\b{re.escape(word)}", lowered)
+        if found:
+            lowered = lowered[: found.start()] + " " * len(word) + lowered[found.end() :]
+            meanings.append(meaning)
+    return list(dict.fromkeys(meanings))
 
 
 def items_by_text(kb: KnowledgeBase, text: str, document: str | None, person_type: str | None,
@@ -353,6 +398,24 @@ def _family_member_first(kb: KnowledgeBase, items: list[ItemMatch], text: str, r
     return [member] + [m for m in items if m.code != member.code]
 
 
+TIE = 0.01  # item scores this close are a tie that the items' own text settles
+
+
+def _ties_settled_by_text(kb: KnowledgeBase, items: list[ItemMatch], text: str,
+                          region: Region | None) -> list[ItemMatch]:
+    """Items the words point to equally (家里老人+医保 and 重度残疾+医保) in the order their own text matches the
+    message, the winner a little ahead."""
+    tied = [match for match in items if items and match.score >= items[0].score - TIE]
+    if len(tied) < 2:
+        return items
+    document = region.document if region is not None and region.covered else None
+    ranked = kb.rank_items(content_bigrams(kb, text), document, limit=len(kb.catalogue))
+    by_text = {match.code: match.score for match in ranked}
+    tied.sort(key=lambda match: -by_text.get(match.code, 0.0))
+    tied[0].score += SUB_ITEM_EDGE / 2
+    return tied + items[len(tied):]
+
+
 def understand(kb: KnowledgeBase, latest_message: dict[str, Any]) -> Request:
     text = plain(latest_message.get("text") or "")
     other_topic = next((word for word in WORDS.other_topics if word in text), None)
@@ -364,7 +427,8 @@ def understand(kb: KnowledgeBase, latest_message: dict[str, Any]) -> Request:
     if region is None and not ambiguous and destination is None:
         region = _entity_region(kb, entities)
     region_words = {r.typed for r in kb.find_regions(text)}
-    items, item_words = items_in(kb, text, entities, region_words)
+    items, item_words = items_in(kb, text, entities, region_words, region)
+    items = _ties_settled_by_text(kb, items, text, region)
     aspects = aspects_in(text, intent)
     if "eligibility" not in aspects:  # "which benefit is mine" is the eligibility dialog's to settle
         items = _family_member_first(kb, items, text, region, person_type_in(text, entities))

@@ -6,6 +6,7 @@ from typing import Iterable
 from actions.compose import GENERAL_ITEM, Composer, gap_reply_for_absent_item, utf8_len
 from actions.config import MAX_REPLY_BYTES
 from actions.entries import choose_entries
+from knowledge.codes import catalogue_code
 from knowledge.manifest import provincial_list
 from knowledge.query import KnowledgeBase, Region
 from knowledge.trees import Leaf, Tree
@@ -21,7 +22,7 @@ def verdict_text(kb: KnowledgeBase, tree: Tree, leaf: Leaf, region: Region, aske
     serving = kb.guide(tree.item or GENERAL_ITEM, region).document  # the document that serves the region
     lines = [f"【判断结果｜{region.label}】", f"判断：{leaf.verdict_for(serving.id)}"]
     item = leaf.item_for(serving.id)
-    if asked_item is not None and item is not None and asked_item.split("-")[0] != item:
+    if asked_item is not None and item is not None and catalogue_code(asked_item) != item:
         lines += _whom_it_serves(kb, asked_item, region)
     if item is None:
         lines += [f"{rule.say}（{rule.citation}）" for rule in leaf.rules_for(serving.id)]

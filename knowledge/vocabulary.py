@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from knowledge.codes import main_of
+from knowledge.codes import catalogue_code, main_of
 from knowledge.datafiles import load_document, load_yaml
 from knowledge.paths import DATA_DIR
 from knowledge.importers import DOCUMENTS
@@ -56,7 +56,7 @@ def item_names() -> list[Name]:
         else:
             parents = {main_of(v) for v in values if v.startswith("002036")}
             value = next(iter(parents)) if len(parents) == 1 and all(v.startswith("002036") for v in values) else None
-            if value is None and len({v.split("-")[0] for v in values}) == 1:
-                value = next(iter(values)).split("-")[0]
+            if value is None and len({catalogue_code(v) for v in values}) == 1:
+                value = catalogue_code(next(iter(values)))
         names.append(Name(text, value, kinds[text]))
     return sorted(names, key=lambda n: n.text)

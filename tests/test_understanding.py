@@ -13,7 +13,7 @@ from conftest import Servers
 from conftest import conversation as talk
 
 from actions.compose import Composer
-from actions.understanding import (aspects_in, close_candidates, items_by_text, person_fit, plain,
+from actions.understanding import (aspects_in, close_candidates, items_by_text, person_fit, places_as_away, plain,
                                    understand)
 from knowledge.query import KnowledgeBase
 
@@ -141,6 +141,32 @@ def test_aspects_come_from_the_words_and_yes_no_questions_bring_conditions() -> 
     assert aspects_in("生育津贴能领多少", "ask_eligibility") == ["amount"]
     assert aspects_in("长沙 住院报销最晚多久之内要去办", "ask_time_limit") == ["deadline"]
     assert "conditions" in aspects_in("宜都的 能以灵活就业身份交职工医保吗 当天能办好不", "")
+
+
+def test_a_yes_no_question_in_any_form_asks_whether_the_item_applies() -> None:
+    assert aspects_in("衡阳县 他这份居民医保还要交么", "ask_office") == ["eligibility"]
+    assert aspects_in("南岳区 要我先开个医保参保凭证 现在开得了不", "ask_time_limit") == ["eligibility"]
+    assert aspects_in("在北京没有办居住证 这样能办异地长期居住备案吗", "ask_office") == ["eligibility"]
+    assert aspects_in("网上能办吗", "ask_eligibility") == ["online"]
+    assert aspects_in("随州 身份证号登记错了 单位要盖章不", "") == ["form"]
+    assert aspects_in("耒阳 药店还能不能申请定点 材料交到耒阳哪里", "") == ["materials", "office", "conditions", "phone"]
+
+
+def test_a_place_other_than_the_place_of_insurance_reads_as_elsewhere(kb: KnowledgeBase) -> None:
+    changsha = kb.region("湖南省/长沙市")
+    assert places_as_away(kb, "长沙 我工作调到成都去了", changsha) == "长沙我工作调到外地去了"
+    assert places_as_away(kb, "之前在东莞上班 现在回长沙", changsha) == "之前在东莞上班现在回长沙"
+    moved = read(kb, "长沙 我工作调到成都去了 社保也转过去了 长沙医保个人账户里剩的钱能取出来吗 要带什么")
+    assert moved.items[0].code == "002036002003-1"  # 医保个人帐户“异地转移”转出提现, not the 主项 around it
+    assert "002036002003" not in [match.code for match in moved.items]
+
+
+def test_english_words_are_read_with_their_chinese_meaning(kb: KnowledgeBase) -> None:
+    assert plain("withdraw my personal account") == "withdraw my personal account 个人账户 支取"
+    request = read(kb, "Changsha: I'm a foreign employee, my contract ends next month and I'll go back home. "
+                       "How do I withdraw the money in my medical insurance personal account?")
+    assert request.items[0].code == "002036002003-4" and request.region.id == "湖南省/长沙市"
+    assert read(kb, "Changsha Tianxin district, where do I go").region.id == "湖南省/长沙市/天心区"
 
 
 def test_dialect_misspellings_and_negations(kb: KnowledgeBase) -> None:

@@ -19,6 +19,7 @@ from rasa.core.agent import Agent
 
 from actions.config import knowledge_base
 from actions.understanding import items_by_text, understand
+from knowledge.codes import catalogue_code
 
 ITEM_TAG = re.compile(r"^(\d{12}|\d{9}00Y)(-\d+)?$|^0731-\d+$")
 
@@ -28,7 +29,7 @@ def expected_item(tags: list[str]) -> str | None:
 
 
 def same_item(found: str, expected: str) -> bool:
-    return found == expected or found.split("-")[0] == expected or expected.split("-")[0] == found
+    return found == expected or catalogue_code(found) == expected or catalogue_code(expected) == found
 
 
 async def _candidates(agent: Agent, texts: list[str]) -> list[list[str]]:

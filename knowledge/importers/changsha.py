@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from knowledge.codes import catalogue_code
 from knowledge.importers.common import (CN_NUMBER, FIELD_NAMES, NUMBER_MARKER, form_record, item_record, phone_record,
                                         source_of)
 from knowledge.text import SourceText, normalize
@@ -284,7 +285,7 @@ class ItemBuilder:
         code = self.span.code_as_written
         local = code if "-" in code else None
         return item_record(
-            key=code, code=None if code.startswith("0731") else code.split("-")[0], parent_code=self.span.parent_code,
+            key=code, code=None if code.startswith("0731") else catalogue_code(code), parent_code=self.span.parent_code,
             name=self.span.name, lines=[self.span.first, self.span.last], local_code=local, sections=self.sections,
             process=self.process, materials=self.materials, time_limits=self.time_limits, notes=self.notes,
             forms=merge_forms(self.named_forms, self.attached_forms), online_channels=self.online_channels,
