@@ -88,10 +88,15 @@ def _bigrams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
+def _hint_words(typed: str) -> list[str]:
+    """The document words a question's colloquial words imply (没评上 → 未经认定)."""
+    return [extra for hint, extra in WORDS.question_hints.items() if hint in typed]
+
+
 def _hinted(words: str) -> str:
-    """The question's words and the document words its colloquial words imply (没评上 → 未经认定)."""
+    """The question's words and the document words its colloquial words imply."""
     typed = normalize(words).lower()
-    return typed + " " + " ".join(extra for hint, extra in WORDS.question_hints.items() if hint in typed)
+    return " ".join([typed, *_hint_words(typed)])
 
 
 def _condition_applies(condition: str, person_type: str | None, words: str) -> bool:
@@ -348,9 +353,10 @@ class Composer:
     def question_grams(self, entry: ItemGuide, words: str) -> list[str]:
         """The character pairs of a question that can point to a sentence of the item: its own words (with the
         hints a word implies), without the item's name, the person words and the filler every question shares."""
-        typed = _hinted(words)
+        typed = normalize(words).lower()
         ignore = _bigrams(normalize(entry.name)) | _bigrams(PERSON_TEXT) | STOP_BIGRAMS
-        return sorted(gram for word in typed.split() for gram in _bigrams(word) if gram not in ignore)
+        own = {gram for gram in _bigrams(typed) if gram not in ignore}
+        return sorted(own | {gram for hint in _hint_words(typed) for gram in _bigrams(hint)})  # hints count in full
 
     def related_notes(self, entry: ItemGuide, words: str, already: list[str]) -> list[str]:
         """The sentences of the item's own text that the question's words point to (payment period, waiting

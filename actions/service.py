@@ -191,6 +191,8 @@ class Dialogue:
             options = [f"{r.city}{r.name}" for r in request.ambiguous_regions]
             state.pending, state.options = "region", [r.id for r in request.ambiguous_regions]
             return [numbered(f"“{request.ambiguous_regions[0].name}”在多个城市都有，请问是哪一个？", options)]
+        if state.region is None and state.item is not None and request.destination is None:
+            state.region = self.kb.home_region(state.item)  # only 长沙 has 0731-3 (多划个人账户退回)
         if state.region is None:
             state.pending, state.options = "region", []
             prefix = ""

@@ -461,6 +461,18 @@ class KnowledgeBase:
         """A document's own item key or local code (0731-1, 002036002003-2, 002036001002#3)."""
         return bool(self._rows("select 1 from items where key = ? or local_code = ? limit 1", key, key))
 
+    def home_region(self, key: str) -> Region | None:
+        """The city whose guide alone has this item, one without a national code (长沙's 0731-1): asking for it
+        names the city. None for an item with a national code, which other regions have in their own form."""
+        rows = self._rows("select document, code from items where key = ? or local_code = ?", key, key)
+        if not rows or any(row["code"] for row in rows):
+            return None
+        documents = {row["document"] for row in rows}
+        if len(documents) != 1:
+            return None
+        cities = [r for r in self._regions.values() if r.level == "city" and r.document in documents]
+        return cities[0] if len(cities) == 1 else None
+
     def item_name(self, code: str) -> str:
         """The catalogue name of a code, or a document's name for a local code."""
         if code in self.catalogue:
