@@ -6,6 +6,10 @@ from knowledge.query import Guide, ItemGuide, KnowledgeBase
 from knowledge.text import normalize
 
 
+# Pairs of the words every question shares (医保, 办理 …): in an entry's name they point to nothing.
+FILLER_PAIRS = {word[i : i + 2] for word in WORDS.filler for i in range(len(word) - 1)}
+
+
 def entry_scores(kb: KnowledgeBase, entries: list[ItemGuide], text: str, person_type: str | None,
                   distinctive: bool = False, cues_only: bool = False) -> list[float]:
     """How strongly a message points to each entry: its cue words, and the rarer bigrams of its name.
@@ -16,7 +20,7 @@ def entry_scores(kb: KnowledgeBase, entries: list[ItemGuide], text: str, person_
     situations = situations_in(text)
     typed = normalize(text) + "".join(situations)
     names = [normalize(entry.name) for entry in entries]
-    grams = [{name[i : i + 2] for i in range(len(name) - 1)} for name in names]
+    grams = [{name[i : i + 2] for i in range(len(name) - 1)} - FILLER_PAIRS for name in names]
     frequency: dict[str, int] = {}
     for entry_grams in grams:
         for gram in entry_grams:

@@ -202,8 +202,12 @@ def places_as_away(kb: KnowledgeBase, text: str, insured: Region | None) -> str:
     """The message with every place other than the place of insurance written as 外地 (调到成都 → 调到外地), as the
     situations are written; a place the documents do not cover is always elsewhere."""
     typed = normalize(text).lower()
+    scope = [(start, start + len(word)) for word in WORDS.scope_words for start in _occurrences(typed, word)]
     pieces, last = [], 0
     for found in sorted(kb.find_regions(text), key=lambda r: r.start):
+        end = found.start + len(found.typed)
+        if any(start < end and found.start < stop for start, stop in scope):
+            continue  # 保定 inside 医保定点 is no place
         place = found.region
         related = place is not None and insured is not None and (
             place.id.startswith(insured.id) or insured.id.startswith(place.id))
@@ -211,7 +215,7 @@ def places_as_away(kb: KnowledgeBase, text: str, insured: Region | None) -> str:
         if place is None or related or (place.covered and insured is None) or came_from or found.start < last:
             continue
         pieces += [typed[last : found.start], AWAY]
-        last = found.start + len(found.typed)
+        last = end
     return "".join(pieces) + typed[last:]
 
 
@@ -264,10 +268,11 @@ def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]],
     for entity, word in zip(entity_words, typed):  # 职工参保 inside 职工参保信息变根, a typo of another item's name
         if str(entity.get("value")) in matches or len(word) < 3:
             continue
-        meant = [m.code for m in kb.search(word, limit=1, names_only=True) if _resembles(word, m.name)]
+        meant = [m for m in kb.search(word, limit=1, names_only=True) if _resembles(word, m.name)]
         longer = [ItemMatch("", "", "", word.lower(), 0.0)]
         matches = {code: match for code, match in matches.items() if match.kind != "name" or not meant
-                   or code == meant[0] or not _inside_longer(normalized, match, longer)}
+                   or code == meant[0].code or not _inside_longer(normalized, match, longer)
+                   or _pairs_shared(word, meant[0].name) <= _pairs_shared(word, match.matched)}  # 生育医疗费回来
     for named in [m for m in matches.values() if m.kind == "name" and m.matched not in PERSON_LIKE_ALIASES
                   and len(m.matched) >= (3 if m.level != "main" else 5)]:
         for match in matches.values():  # 生育津贴 (or 慢特病和特药) named beats a situation of its family (特药 申请)
@@ -316,6 +321,11 @@ def person_fit(name: str, person_type: str | None) -> float:
     if person_type in name:
         return 1.25
     return 0.8 if any(other in name for other in PERSON_WORDS if other != person_type) else 1.0
+
+
+def _pairs_shared(word: str, name: str) -> int:
+    """How many of a typed word's character pairs a name has."""
+    return sum(word[i : i + 2] in name for i in range(len(word) - 1))
 
 
 def _resembles(word: str, name: str) -> bool:
@@ -398,6 +408,16 @@ def _family_member_first(kb: KnowledgeBase, items: list[ItemMatch], text: str, r
     return [member] + [m for m in items if m.code != member.code]
 
 
+PLACE_ANSWER_EXTRA = 2  # characters beside a place name in a bare answer to "which city" (潜江的, 我在长沙)
+
+
+def _only_a_place(kb: KnowledgeBase, text: str) -> bool:
+    """The message is a place and little else: an answer to the city question, not a question of its own."""
+    typed = normalize(text)
+    found = kb.find_regions(text)
+    return bool(found) and len(typed) - sum(len(r.typed) for r in found) <= PLACE_ANSWER_EXTRA
+
+
 TIE = 0.01  # item scores this close are a tie that the items' own text settles
 
 
@@ -429,6 +449,8 @@ def understand(kb: KnowledgeBase, latest_message: dict[str, Any]) -> Request:
     region_words = {r.typed for r in kb.find_regions(text)}
     items, item_words = items_in(kb, text, entities, region_words, region)
     items = _ties_settled_by_text(kb, items, text, region)
+    if _only_a_place(kb, text):
+        intent = "inform"  # 潜江的 answers the city question whatever DIET made of it, and asks nothing new
     aspects = aspects_in(text, intent)
     if "eligibility" not in aspects:  # "which benefit is mine" is the eligibility dialog's to settle
         items = _family_member_first(kb, items, text, region, person_type_in(text, entities))
