@@ -6,8 +6,10 @@ from knowledge.query import Guide, ItemGuide, KnowledgeBase
 from knowledge.text import normalize
 
 
-# Pairs of the words every question shares (医保, 办理 …): in an entry's name they point to nothing.
-FILLER_PAIRS = {word[i : i + 2] for word in WORDS.filler for i in range(len(word) - 1)}
+# Pairs of the words every question shares (医保, 办理 …) and of the person words (居民, 职工: the person bonus below
+# weighs those): in an entry's name they point to nothing.
+FILLER_PAIRS = {word[i : i + 2] for word in WORDS.filler + tuple(WORDS.persons)
+                for i in range(len(word) - 1)}
 
 
 def entry_scores(kb: KnowledgeBase, entries: list[ItemGuide], text: str, person_type: str | None,
@@ -32,8 +34,9 @@ def entry_scores(kb: KnowledgeBase, entries: list[ItemGuide], text: str, person_
                                            if mentions(typed, gram) and (not distinctive or frequency[gram] == 1))
         shared_by_all = set.intersection(*cue_sets) if distinctive else set()
         points += sum(3.0 for cue in cues - shared_by_all if mentions(typed, cue))
-        if person_type and person_type in entry.name:
-            points += 3.0
+        if person_type and person_type in entry.name and \
+                not any(other in entry.name for other in WORDS.persons if other != person_type):
+            points += 3.0  # 职工 for the 职工 form of an entry, not for 特门居民职工医保转换
         conditions = " ".join(m.condition or "" for m in entry.materials)
         points += sum(3.0 for key in situations - WORDS.situations_of_any_entry  # 去世 → the entry for 死亡
                       if key in conditions)

@@ -277,7 +277,7 @@ class Dialogue:
             # 异地长期居住); not when the tree only borders on it (变更登记 is none of 参保登记's outcomes).
             own_leaf = leaf is not None and asks_eligibility and state.item in {
                 item for each in tree.leaves for item in (each.item, *each.item_in.values())}
-            if leaf is not None and (tree in situations or state.item == tree.item or own_leaf):
+            if leaf is not None and (tree in situations or catalogue_code(state.item or "") == tree.item or own_leaf):
                 text, item = verdict_text(self.kb, tree, leaf, state.region, state.aspects, words,
                                           asked_item=state.item if state.item != tree.item else None)
                 state.item, state.pending, state.options = item or tree.item, None, []

@@ -292,16 +292,34 @@ def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]],
     # A 子项 as strong as its parent (主项, or the national 子项 a 长沙 key refines), or described by a situation of
     # its own (调到外地+账户 under 个人账户支取), makes the parent redundant and takes its place and weight.
     scores = {m.code: m.score for m in ordered}
+    by_code = {m.code: m for m in ordered}
     specific_parents: set[str] = set()
     for match in ordered:
         parent = parent_of(match.code)
         if is_main(match.code) or match.matched in PERSON_LIKE_ALIASES or parent not in scores:
             continue
-        if match.score >= scores[parent] or match.kind == "situation":
+        if match.score >= scores[parent] or (match.kind == "situation" and _adds_to(match, by_code[parent])):
             specific_parents.add(parent)
             match.score = max(match.score, scores[parent] + SUB_ITEM_EDGE)
     ordered = sorted((m for m in ordered if m.code not in specific_parents), key=lambda m: (-m.score, m.code))
     return ordered, typed
+
+
+GENERIC_VERBS = ("申请", "办")  # words of any situation pattern that say nothing of which item
+
+
+def _adds_to(situation: ItemMatch, parent: ItemMatch) -> bool:
+    """A 子项's situation says more than the words that matched its parent: 转走+账户里的钱 beyond 账户里的钱, not
+    特药+申请 beyond 门诊慢特病和特药."""
+    rest = situation.matched
+    for size in range(len(rest), 1, -1):
+        for start in range(len(rest) - size + 1):
+            piece = rest[start : start + size]
+            if len(piece) == size and piece in parent.matched:
+                rest = rest.replace(piece, " ")
+    for word in WORDS.filler + GENERIC_VERBS:
+        rest = rest.replace(word, " ")
+    return len(rest.replace(" ", "")) >= 2
 
 
 TYPO_RESEMBLANCE = 0.6  # share of a typed word's character pairs that the name it may misspell must contain
@@ -318,9 +336,10 @@ def person_fit(name: str, person_type: str | None) -> float:
     """How well an item's name fits the person asking: 职工参保信息变更登记 for a 职工 over its 城乡居民 twin."""
     if person_type not in PERSON_WORDS:
         return 1.0
+    others = any(other in name for other in PERSON_WORDS if other != person_type)
     if person_type in name:
-        return 1.25
-    return 0.8 if any(other in name for other in PERSON_WORDS if other != person_type) else 1.0
+        return 1.0 if others else 1.25  # 特门居民职工医保转换 is for both
+    return 0.8 if others else 1.0
 
 
 def _pairs_shared(word: str, name: str) -> int:
@@ -408,14 +427,16 @@ def _family_member_first(kb: KnowledgeBase, items: list[ItemMatch], text: str, r
     return [member] + [m for m in items if m.code != member.code]
 
 
-PLACE_ANSWER_EXTRA = 2  # characters beside a place name in a bare answer to "which city" (潜江的, 我在长沙)
-
-
 def _only_a_place(kb: KnowledgeBase, text: str) -> bool:
-    """The message is a place and little else: an answer to the city question, not a question of its own."""
-    typed = normalize(text)
+    """The message is a place and words that ask nothing (潜江的, 那在雨花区办呢): an answer to the city question or
+    the last question moved to that place, not a question of its own."""
+    typed = normalize(text).lower()
     found = kb.find_regions(text)
-    return bool(found) and len(typed) - sum(len(r.typed) for r in found) <= PLACE_ANSWER_EXTRA
+    for resolution in sorted(found, key=lambda r: -r.start):
+        typed = typed[: resolution.start] + typed[resolution.start + len(resolution.typed) :]
+    for word in sorted(WORDS.place_follow_up, key=len, reverse=True):
+        typed = typed.replace(word, "")
+    return bool(found) and not re.sub(r"[^\w]", "", typed)
 
 
 TIE = 0.01  # item scores this close are a tie that the items' own text settles

@@ -18,6 +18,7 @@ class Words:
     which_words: tuple[str, ...]
     full_list: tuple[str, ...]
     scope_words: tuple[str, ...]
+    place_follow_up: tuple[str, ...]
     other_topics: tuple[str, ...]
     filler: tuple[str, ...]
     plain_words: dict[str, str]
