@@ -1,7 +1,7 @@
 """Which entries of a guide a message is about: cue words and the rarer bigrams of their names."""
 from __future__ import annotations
 
-from actions.understanding import WORDS, mentions, situations_in
+from actions.understanding import WORDS, mentions, person_fit, situations_in
 from knowledge.query import Guide, ItemGuide, KnowledgeBase
 from knowledge.text import normalize
 
@@ -34,8 +34,7 @@ def entry_scores(kb: KnowledgeBase, entries: list[ItemGuide], text: str, person_
                                            if mentions(typed, gram) and (not distinctive or frequency[gram] == 1))
         shared_by_all = set.intersection(*cue_sets) if distinctive else set()
         points += sum(3.0 for cue in cues - shared_by_all if mentions(typed, cue))
-        if person_type and person_type in entry.name and \
-                not any(other in entry.name for other in WORDS.persons if other != person_type):
+        if person_fit(entry.name, person_type) > 1:
             points += 3.0  # 职工 for the 职工 form of an entry, not for 特门居民职工医保转换
         conditions = " ".join(m.condition or "" for m in entry.materials)
         points += sum(3.0 for key in situations - WORDS.situations_of_any_entry  # 去世 → the entry for 死亡

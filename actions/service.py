@@ -204,9 +204,10 @@ class Dialogue:
             return [Reply(NOT_COVERED.format(place=state.region.name))]
         if state.item is None and state.aspects and set(state.aspects) <= {"phone", "supervision", "office"}:
             return [Reply(handoff_text(self.kb, state.region, None, MAX_REPLY_BYTES))]
-        if state.item is not None and "-" in state.item and self.kb.guide(state.item, state.region).absent \
-                and catalogue_code(state.item) in self.kb.catalogue:
-            state.item = catalogue_code(state.item)  # a 长沙 sub-item asked elsewhere: that region's national item
+        national = catalogue_code(state.item or "")
+        if state.item is not None and national != state.item and national in self.kb.catalogue \
+                and self.kb.guide(state.item, state.region).absent:
+            state.item = national  # a 长沙 sub-item asked elsewhere: that region's national item
         candidates = self._ranked_by_text() if state.item is None else []
         if len(candidates) == 1 and not self._tree_situation_named():
             state.item, state.question = candidates[0], request.text

@@ -43,9 +43,10 @@ def names_a_service(kb: KnowledgeBase, tracker: Tracker) -> bool:
     text = tracker.latest_message.get("text") or ""
     if any(word in text for word in HUMAN_WORDS):
         return False
+    if tracker.get_slot("pending") or describes_a_situation(kb, text) or kb.unanswered(text) is not None:
+        return True
     request = understand(kb, tracker.latest_message)
-    return bool(tracker.get_slot("pending")) or describes_a_situation(kb, text) or \
-        kb.unanswered(text) is not None or bool(request.items) or about_an_item(kb, request)
+    return bool(request.items) or about_an_item(kb, request)
 
 
 def about_an_item(kb: KnowledgeBase, request: Request) -> bool:

@@ -198,13 +198,14 @@ def _entity_region(kb: KnowledgeBase, entities: list[dict[str, Any]]) -> Region 
 AWAY = "外地"  # the word situations use for any place other than the place of insurance (调到外地+账户)
 
 
-def places_as_away(kb: KnowledgeBase, text: str, insured: Region | None) -> str:
-    """The message with every place other than the place of insurance written as 外地 (调到成都 → 调到外地), as the
-    situations are written; a place the documents do not cover is always elsewhere."""
+def places_as_away(text: str, places: list[RegionResolution], insured: Region | None) -> str:
+    """The message with every place named in it (`places`, from find_regions) other than the place of insurance
+    written as 外地 (调到成都 → 调到外地), as the situations are written; a place the documents do not cover is always
+    elsewhere."""
     typed = normalize(text).lower()
     scope = [(start, start + len(word)) for word in WORDS.scope_words for start in _occurrences(typed, word)]
     pieces, last = [], 0
-    for found in sorted(kb.find_regions(text), key=lambda r: r.start):
+    for found in sorted(places, key=lambda r: r.start):
         end = found.start + len(found.typed)
         if any(start < end and found.start < stop for start, stop in scope):
             continue  # 保定 inside 医保定点 is no place
@@ -220,10 +221,11 @@ def places_as_away(kb: KnowledgeBase, text: str, insured: Region | None) -> str:
 
 
 def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]],
-             region_words: set[str], insured: Region | None) -> tuple[list[ItemMatch], list[str]]:
+             places: list[RegionResolution], insured: Region | None) -> tuple[list[ItemMatch], list[str]]:
     """Items named in a message: the knowledge base's names and aliases found in the text, and the item words
     DIET found (mapped to codes by the synonyms, or searched by name when they are typos)."""
     person_words = {w for words in PERSON_WORDS.values() for w in words} | PERSON_LIKE_ALIASES
+    region_words = {place.typed for place in places}
     entity_words = [e for e in entities if e.get("entity") == "item"]
     typed = [text[e["start"]:e["end"]] for e in entity_words if "start" in e]
     matches: dict[str, ItemMatch] = {}
@@ -240,7 +242,7 @@ def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]],
         matches.setdefault(match.code, match)
     matches = {code: match for code, match in matches.items()
                if not _inside_longer(normalized, match, list(matches.values()))}
-    situations = kb.find_situations(places_as_away(kb, text, insured))
+    situations = kb.find_situations(places_as_away(text, places, insured))
     for match in situations:  # a described situation is more specific than a generic alias
         match.score += SITUATION_BONUS
         if match.code not in matches or matches[match.code].score < match.score:
@@ -427,16 +429,15 @@ def _family_member_first(kb: KnowledgeBase, items: list[ItemMatch], text: str, r
     return [member] + [m for m in items if m.code != member.code]
 
 
-def _only_a_place(kb: KnowledgeBase, text: str) -> bool:
+def _only_a_place(text: str, places: list[RegionResolution]) -> bool:
     """The message is a place and words that ask nothing (潜江的, 那在雨花区办呢): an answer to the city question or
     the last question moved to that place, not a question of its own."""
     typed = normalize(text).lower()
-    found = kb.find_regions(text)
-    for resolution in sorted(found, key=lambda r: -r.start):
+    for resolution in sorted(places, key=lambda r: -r.start):
         typed = typed[: resolution.start] + typed[resolution.start + len(resolution.typed) :]
     for word in sorted(WORDS.place_follow_up, key=len, reverse=True):
         typed = typed.replace(word, "")
-    return bool(found) and not re.sub(r"[^\w]", "", typed)
+    return bool(places) and not re.sub(r"[^\w]", "", typed)
 
 
 TIE = 0.01  # item scores this close are a tie that the items' own text settles
@@ -446,7 +447,9 @@ def _ties_settled_by_text(kb: KnowledgeBase, items: list[ItemMatch], text: str,
                           region: Region | None) -> list[ItemMatch]:
     """Items the words point to equally (家里老人+医保 and 重度残疾+医保) in the order their own text matches the
     message, the winner a little ahead."""
-    tied = [match for match in items if items and match.score >= items[0].score - TIE]
+    if not items:
+        return items
+    tied = [match for match in items if match.score >= items[0].score - TIE]
     if len(tied) < 2:
         return items
     document = region.document if region is not None and region.covered else None
@@ -467,10 +470,10 @@ def understand(kb: KnowledgeBase, latest_message: dict[str, Any]) -> Request:
     region, ambiguous, destination = regions_in(kb, text)
     if region is None and not ambiguous and destination is None:
         region = _entity_region(kb, entities)
-    region_words = {r.typed for r in kb.find_regions(text)}
-    items, item_words = items_in(kb, text, entities, region_words, region)
+    places = kb.find_regions(text)
+    items, item_words = items_in(kb, text, entities, places, region)
     items = _ties_settled_by_text(kb, items, text, region)
-    if _only_a_place(kb, text):
+    if _only_a_place(text, places):
         intent = "inform"  # 潜江的 answers the city question whatever DIET made of it, and asks nothing new
     aspects = aspects_in(text, intent)
     if "eligibility" not in aspects:  # "which benefit is mine" is the eligibility dialog's to settle

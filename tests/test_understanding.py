@@ -154,8 +154,10 @@ def test_a_yes_no_question_in_any_form_asks_whether_the_item_applies() -> None:
 
 def test_a_place_other_than_the_place_of_insurance_reads_as_elsewhere(kb: KnowledgeBase) -> None:
     changsha = kb.region("湖南省/长沙市")
-    assert places_as_away(kb, "长沙 我工作调到成都去了", changsha) == "长沙我工作调到外地去了"
-    assert places_as_away(kb, "之前在东莞上班 现在回长沙", changsha) == "之前在东莞上班现在回长沙"
+    for text, read_as in [("长沙 我工作调到成都去了", "长沙我工作调到外地去了"),
+                          ("之前在东莞上班 现在回长沙", "之前在东莞上班现在回长沙"),
+                          ("长沙县 诊所申请医保定点", "长沙县诊所申请医保定点")]:
+        assert places_as_away(text, kb.find_regions(text), changsha) == read_as
     moved = read(kb, "长沙 我工作调到成都去了 社保也转过去了 长沙医保个人账户里剩的钱能取出来吗 要带什么")
     assert moved.items[0].code == "002036002003-1"  # 医保个人帐户“异地转移”转出提现, not the 主项 around it
     assert "002036002003" not in [match.code for match in moved.items]
