@@ -1,7 +1,8 @@
-"""Eligibility dialogs: one Rasa form per decision tree (knowledge/data/eligibility.yml).
+"""Eligibility dialogs: one Rasa form, `eligibility_form`, walks the decision tree named by the slot
+`eligibility_tree` (knowledge/data/eligibility.yml).
 
-Every form has one required slot, `eligibility_leaf`. What the user has told us lives in `eligibility_facts`
-(question slot → option value); `validate_eligibility_<tree>_form` reads each answer (free text, an option's
+The form has one required slot, `eligibility_leaf`. What the user has told us lives in `eligibility_facts`
+(question slot → option value); `validate_eligibility_form` reads each answer (free text, an option's
 number, "不知道", a correction, "算了", "重新开始", or a fact question in between) and fills the leaf once the
 facts reach one; `action_ask_eligibility_leaf` asks the next question of the tree; `action_eligibility_result`
 gives the verdict with the materials, where, how and how long, for the user's region.
@@ -9,7 +10,6 @@ gives the verdict with the materials, where, how and how long, for the user's re
 from __future__ import annotations
 
 import re
-from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -35,7 +35,7 @@ STOPPED, UNCLEAR = "stopped", "unclear"
 # Bytes kept free in a turn that answers a question in between, for the dialog's own question after it (WeChat
 # sends one text per turn).
 QUESTION_ROOM = 600
-FORM_NAMES = {tree_id: f"eligibility_{tree_id.lower()}_form" for tree_id in "ABCDEFGJ"}
+FORM_NAME = "eligibility_form"
 WAITING = "这要看适用哪一项。回答完下面的问题，我会一并告诉您要带的材料、办理地点、时限和电话。"
 NOT_UNDERSTOOD = "抱歉，我没听懂这个回答。请回复选项的序号或名称；说“不知道”我来解释区别，说“算了”可以结束。"
 
@@ -48,20 +48,17 @@ def question_reply(question: Question) -> Reply:
     return numbered(question.ask, [option.label for option in question.options])
 
 
-class ValidateEligibilityForm(Action, ABC):
-    """Reads the user's answers for one tree's form."""
-
-    @property
-    @abstractmethod
-    def tree_id(self) -> str:
-        """The tree (A, B … J) whose form this validates."""
+class ValidateEligibilityForm(Action):
+    """Reads the user's answers to the questions of the tree being walked."""
 
     def name(self) -> str:
-        return f"validate_{FORM_NAMES[self.tree_id]}"
+        return f"validate_{FORM_NAME}"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         kb = knowledge_base()
-        tree = kb.trees[self.tree_id]
+        tree = tree_for(kb, tracker)
+        if tree is None:  # no tree (a stale form after a restart of the dialog): stop it politely
+            return [SlotSet("eligibility_leaf", STOPPED)]
         facts = dict(tracker.get_slot("eligibility_facts") or {})
         if tracker.get_slot("requested_slot") is None:  # activation: the facts come from the opening question
             return self._settle(tree, facts, [])
@@ -121,38 +118,6 @@ class ValidateEligibilityForm(Action, ABC):
         for reply in replies:
             dispatcher.utter_message(text=reply.text)
         dispatcher.utter_message(text="我们接着刚才的问题：")
-
-
-class ValidateEligibilityAForm(ValidateEligibilityForm):
-    tree_id = "A"
-
-
-class ValidateEligibilityBForm(ValidateEligibilityForm):
-    tree_id = "B"
-
-
-class ValidateEligibilityCForm(ValidateEligibilityForm):
-    tree_id = "C"
-
-
-class ValidateEligibilityDForm(ValidateEligibilityForm):
-    tree_id = "D"
-
-
-class ValidateEligibilityEForm(ValidateEligibilityForm):
-    tree_id = "E"
-
-
-class ValidateEligibilityFForm(ValidateEligibilityForm):
-    tree_id = "F"
-
-
-class ValidateEligibilityGForm(ValidateEligibilityForm):
-    tree_id = "G"
-
-
-class ValidateEligibilityJForm(ValidateEligibilityForm):
-    tree_id = "J"
 
 
 class ActionAskEligibilityLeaf(Action):

@@ -263,7 +263,7 @@ class Dialogue:
         asks_eligibility = bool({"eligibility", "conditions"} & set(state.aspects))
         situations, related = [], []
         for tree in self.kb.trees.values():
-            moving_away = tree.id == "A" and self.request.destination is not None  # 想去深圳跟我住
+            moving_away = tree.id == "remote_care" and self.request.destination is not None  # 想去深圳跟我住
             if (state.item is None or (tree.item is None and state.item.startswith("0020360010"))) and \
                     (moving_away or any(mentions(typed, word) for word in tree.start_words)):
                 situations.append(tree)

@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.compose import handoff_text
 from actions.config import FAILED_TURNS_BEFORE_HANDOFF, MAX_REPLY_BYTES, knowledge_base
-from actions.eligibility import FORM_NAMES
+from actions.eligibility import FORM_NAME
 from actions.service import ActionAnswer, slot_region
 from actions.turn_record import reply_metadata
 from actions.understanding import WORDS, Request, items_by_text, regions_in, understand
@@ -34,7 +34,7 @@ def answer_instead(dispatcher: CollectingDispatcher, tracker: Tracker, domain: d
     events = ActionAnswer().run(dispatcher, tracker, domain)
     tree = next((event["value"] for event in events if event.get("event") == "slot"
                  and event.get("name") == "eligibility_tree" and event.get("value")), None)
-    return events + ([FollowupAction(FORM_NAMES[tree])] if tree else [])
+    return events + ([FollowupAction(FORM_NAME)] if tree else [])
 
 
 def names_a_service(kb: KnowledgeBase, tracker: Tracker) -> bool:

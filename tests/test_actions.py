@@ -69,7 +69,7 @@ def test_an_item_whose_kinds_answer_alike_needs_no_question_and_one_that_differs
     reply, slots, _ = run(ActionAnswer(), "衡阳 备案 监督电话多少", "ask_supervision")
     assert "0734-2668302" in reply  # every 备案 item of the 衡阳 guide has the same answer: no question needed
     reply, slots, messages = run(ActionAnswer(), "衡阳 备案要什么材料", "ask_materials")
-    assert reply == "" and slots["eligibility_tree"] == "A"  # which 备案 is for its eligibility dialog to find out
+    assert reply == "" and slots["eligibility_tree"] == "remote_care"  # which 备案 is for its eligibility dialog to find out
 
 
 def test_cue_words_choose_the_beian_kind_and_negations_do_not() -> None:
@@ -166,8 +166,8 @@ def test_out_of_scope_misclassification_of_a_service_question_is_answered() -> N
 def test_a_situation_mistaken_for_out_of_scope_opens_its_dialog_at_once() -> None:
     dispatcher = CollectingDispatcher()
     events = ActionOutOfScope().run(dispatcher, tracker("郴州 老人过世了 医保怎么处理", "out_of_scope"), {})
-    assert {"event": "slot", "timestamp": None, "name": "eligibility_tree", "value": "J"} in events
-    assert events[-1] == {"event": "followup", "timestamp": None, "name": "eligibility_j_form"}
+    assert {"event": "slot", "timestamp": None, "name": "eligibility_tree", "value": "after_death"} in events
+    assert events[-1] == {"event": "followup", "timestamp": None, "name": "eligibility_form"}
     assert not dispatcher.messages  # the form asks its first question
 
 

@@ -18,68 +18,67 @@ from conftest import conversation as talk
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.eligibility import (NOT_UNDERSTOOD, STOPPED, UNCLEAR, WAITING, ActionAskEligibilityLeaf,
-                                 ActionEligibilityResult, ValidateEligibilityAForm, ValidateEligibilityCForm,
-                                 ValidateEligibilityForm)
+from actions.eligibility import (FORM_NAME, NOT_UNDERSTOOD, STOPPED, UNCLEAR, WAITING, ActionAskEligibilityLeaf,
+                                 ActionEligibilityResult, ValidateEligibilityForm)
 from knowledge.query import KnowledgeBase
 
 _senders = itertools.count()
 
 # leaf: (the user's messages, what the last reply must contain)
 LEAVES: dict[str, tuple[list[str], list[str]]] = {
-    "A_settled": (["衡阳 异地就医备案怎么办", "1", "已经退休了", "户口迁过去了"],
+    "remote_care_settled": (["衡阳 异地就医备案怎么办", "1", "已经退休了", "户口迁过去了"],
                   ["异地安置退休人员备案", "常住人口登记卡", "《衡阳市异地就医备案登记表》", "没有写可以用个人承诺书代替",
                    "衡阳市办事指南第3527–3531行"]),
-    "A_retired_resident": (["郴州 异地就医备案要带什么", "以后长期在外地", "退休了", "户口没迁"],
+    "remote_care_retired_resident": (["郴州 异地就医备案要带什么", "以后长期在外地", "退休了", "户口没迁"],
                            ["异地长期居住人员备案", "居住证明或个人承诺书"]),
-    "A_posted": (["长沙的 异地就医备案", "长期在外地工作", "还没退休", "是单位派我去的"],
+    "remote_care_posted": (["长沙的 异地就医备案", "长期在外地工作", "还没退休", "是单位派我去的"],
                  ["常驻异地工作人员备案", "异地居住证、身份证、户口本三证之一"]),
-    "A_resident": (["株洲 异地就医备案", "1", "2", "不是，自己在外地打工"],
+    "remote_care_resident": (["株洲 异地就医备案", "1", "2", "不是，自己在外地打工"],
                    ["异地长期居住人员备案", "居住证或个人承诺书", "《湖南省异地就医备案登记表》"]),
-    "A_referral": (["耒阳 备案要什么材料", "这一次", "有转诊单"],
+    "remote_care_referral": (["耒阳 备案要什么材料", "这一次", "有转诊单"],
                    ["异地转诊人员备案", "具有转诊资格的协议医疗机构开具的转诊转院证明材料", "衡阳市耒阳市"]),
-    "A_emergency": (["长沙 异地就医备案", "只是这一次", "没有转诊", "是急诊"],
+    "remote_care_emergency": (["长沙 异地就医备案", "只是这一次", "没有转诊", "是急诊"],
                     ["异地急诊人员备案", "急诊后三个工作日内", "身份证或居住证"]),
-    "A_temporary": (["岳阳 异地就医备案", "2", "没有", "2"],
+    "remote_care_temporary": (["岳阳 异地就医备案", "2", "没有", "2"],
                     ["其他临时外出就医人员备案", "《湖南省异地就医备案登记表》"]),
-    "A_already": (["衡阳 异地就医备案", "3"], ["手工（零星）报销", "住院费用报销", "医院收费票据"]),
-    "B_unit": (["长沙 参保登记怎么办", "1"], ["单位参保登记", "统一社会信用代码证书或单位批准成立的文件"]),
-    "B_employee": (["衡阳 医保参保登记怎么办", "2"], ["由单位为您办理职工参保", "参保人员有效身份证件复印件（在职职工）"]),
-    "B_flexible": (["衡阳 参保登记", "灵活就业"], ["灵活就业人员", "6个月待遇等待期", "《衡阳市灵活就业人员基本医疗保险参保登记表》"]),
-    "B_student": (["长沙 参保登记要什么", "4", "学生"], ["大学生参保由所在学校统一上报", "城乡居民参保登记"]),
-    "B_newborn": (["株洲 参保登记", "城乡居民", "刚出生的宝宝"], ["新生儿出生一件事一次办", "户口簿也算有效身份证件"]),
-    "B_resident": (["武汉 参保登记怎么办", "4", "3"], ["未参加职工基本医疗保险的城乡居民", "《城乡居民基本医疗保险参保登记表》"]),
-    "C_resident": (["长沙 生孩子能领什么", "2"], ["不能领生育津贴", "城镇女职工"]),
-    "C_unemployed": (["衡阳 生育保险待遇怎么领", "职工医保", "失业的女职工"], ["一次性生育补助金", "失业证复印件"]),
-    "C_male": (["郴州 老婆生孩子 我能领什么", "1", "3"], ["一次性生育补助金", "承诺配偶未参加生育保险"]),
-    "C_allowance": (["长沙 生育保险待遇", "职工医保", "我自己生", "生育津贴"], ["生育津贴", "资料没有写计算标准", "新生儿出生医学证明"]),
-    "C_settled": (["武汉 生育待遇怎么办", "1", "1", "1", "已经直接结算了"], ["不需要再申请报销", "生育津贴"]),
-    "C_claim": (["衡阳 生育待遇", "职工", "1", "看病花的钱", "没有结算"], ["生育医疗费支付", "孕20周后", "医疗费用发票"]),
-    "D_resident": (["衡阳 我交的居民医保 账户里的钱能取出来吗"], ["职工基本医疗保险个人账户一次性支取申请表", "城乡居民医保"]),
-    "D_death": (["长沙 个人账户一次性支取", "职工医保", "参保人去世了"],
+    "remote_care_already": (["衡阳 异地就医备案", "3"], ["手工（零星）报销", "住院费用报销", "医院收费票据"]),
+    "enrolment_unit": (["长沙 参保登记怎么办", "1"], ["单位参保登记", "统一社会信用代码证书或单位批准成立的文件"]),
+    "enrolment_employee": (["衡阳 医保参保登记怎么办", "2"], ["由单位为您办理职工参保", "参保人员有效身份证件复印件（在职职工）"]),
+    "enrolment_flexible": (["衡阳 参保登记", "灵活就业"], ["灵活就业人员", "6个月待遇等待期", "《衡阳市灵活就业人员基本医疗保险参保登记表》"]),
+    "enrolment_student": (["长沙 参保登记要什么", "4", "学生"], ["大学生参保由所在学校统一上报", "城乡居民参保登记"]),
+    "enrolment_newborn": (["株洲 参保登记", "城乡居民", "刚出生的宝宝"], ["新生儿出生一件事一次办", "户口簿也算有效身份证件"]),
+    "enrolment_resident": (["武汉 参保登记怎么办", "4", "3"], ["未参加职工基本医疗保险的城乡居民", "《城乡居民基本医疗保险参保登记表》"]),
+    "maternity_resident": (["长沙 生孩子能领什么", "2"], ["不能领生育津贴", "城镇女职工"]),
+    "maternity_unemployed": (["衡阳 生育保险待遇怎么领", "职工医保", "失业的女职工"], ["一次性生育补助金", "失业证复印件"]),
+    "maternity_male": (["郴州 老婆生孩子 我能领什么", "1", "3"], ["一次性生育补助金", "承诺配偶未参加生育保险"]),
+    "maternity_allowance": (["长沙 生育保险待遇", "职工医保", "我自己生", "生育津贴"], ["生育津贴", "资料没有写计算标准", "新生儿出生医学证明"]),
+    "maternity_settled": (["武汉 生育待遇怎么办", "1", "1", "1", "已经直接结算了"], ["不需要再申请报销", "生育津贴"]),
+    "maternity_claim": (["衡阳 生育待遇", "职工", "1", "看病花的钱", "没有结算"], ["生育医疗费支付", "孕20周后", "医疗费用发票"]),
+    "account_withdrawal_resident": (["衡阳 我交的居民医保 账户里的钱能取出来吗"], ["职工基本医疗保险个人账户一次性支取申请表", "城乡居民医保"]),
+    "account_withdrawal_death": (["长沙 个人账户一次性支取", "职工医保", "参保人去世了"],
                 ["“死亡销户”医保个人账户提现", "直系亲属身份证复印件", "承诺书"]),
-    "D_abroad": (["长沙 个人账户一次性支取", "职工医保", "出国定居"], ["没有列出", "护照或永久居留证"]),
-    "D_foreign": (["长沙 个人账户一次性支取", "1", "外籍员工合同到期回国"], ["外籍人员回国销户提现", "外籍人员合同到期证明"]),
-    "D_transfer": (["长沙 医保个人账户支取", "职工", "工作调到外地了"],
+    "account_withdrawal_abroad": (["长沙 个人账户一次性支取", "职工医保", "出国定居"], ["没有列出", "护照或永久居留证"]),
+    "account_withdrawal_foreign": (["长沙 个人账户一次性支取", "1", "外籍员工合同到期回国"], ["外籍人员回国销户提现", "外籍人员合同到期证明"]),
+    "account_withdrawal_transfer": (["长沙 医保个人账户支取", "职工", "工作调到外地了"],
                    ["社保关系接收地参保证明或社保关系转移证明", "个人账户余额划转"]),
-    "D_give_up": (["株洲 我不想交职工医保了 个人账户的钱能取吗"], ["主动放弃基本医疗保险的情况说明"]),
-    "E_local": (["长沙 医疗费用报销", "在本地看的病"], ["异地非联网结算", "请咨询参保地医保经办机构"]),
-    "E_settled": (["衡阳 医疗费用报销怎么办", "外地", "刷了医保"], ["不需要再申请手工报销"]),
-    "E_outpatient_special": (["郴州 医疗费用报销", "在外地", "没有刷", "门诊", "特门"],
+    "account_withdrawal_give_up": (["株洲 我不想交职工医保了 个人账户的钱能取吗"], ["主动放弃基本医疗保险的情况说明"]),
+    "manual_reimbursement_local": (["长沙 医疗费用报销", "在本地看的病"], ["异地非联网结算", "请咨询参保地医保经办机构"]),
+    "manual_reimbursement_settled": (["衡阳 医疗费用报销怎么办", "外地", "刷了医保"], ["不需要再申请手工报销"]),
+    "manual_reimbursement_outpatient_special": (["郴州 医疗费用报销", "在外地", "没有刷", "门诊", "特门"],
                              ["门诊费用报销", "限特门、双通道、急诊抢救", "医药机构收费票据"]),
-    "E_outpatient_ordinary": (["衡阳 费用报销", "1", "2", "1", "2"], ["普通门诊不在范围内", "门诊费用报销"]),
-    "E_inpatient": (["长沙 医疗费用报销", "外地", "自费", "住院"], ["住院费用报销", "住院费用汇总清单", "银行账户信息"]),
-    "F_chronic_local": (["长沙 门诊慢特病和特药怎么申请", "住在本地"],
+    "manual_reimbursement_outpatient_ordinary": (["衡阳 费用报销", "1", "2", "1", "2"], ["普通门诊不在范围内", "门诊费用报销"]),
+    "manual_reimbursement_inpatient": (["长沙 医疗费用报销", "外地", "自费", "住院"], ["住院费用报销", "住院费用汇总清单", "银行账户信息"]),
+    "chronic_care_chronic_local": (["长沙 门诊慢特病和特药怎么申请", "住在本地"],
                         ["本地特殊门诊待遇申报", "湘雅二医院、湖南省脑科医院、长沙市精神病医院"]),
-    "F_chronic_away": (["长沙 慢特病和特药认定", "慢特病", "异地安置在外地"], ["异地特殊门诊待遇申报"]),
-    "F_drug": (["郴州 慢特病和特药认定", "2"], ["“双通道”管理药品", "双通道”管理药品服务定点零售药店"]),
-    "G_subsidy": (["长沙 医疗救助怎么申请", "低保", "医保个人缴费"], ["个人不需缴费", "低保人员凭低保证"]),
-    "G_reimburse": (["衡阳 医疗救助", "1", "2"], ["医疗救助对象手工（零星）报销", "户籍所在地乡镇人民政府"]),
-    "G_unrecognised": (["株洲 医疗救助", "没有认定 但家里很困难"], ["《个人家庭经济状况核查委托授权书》"]),
-    "J_employee": (["我爸去世了 医保要办什么手续", "长沙", "在职职工"], ["职工减少登记", "20个工作日内"]),
-    "J_retiree": (["衡阳 我妈去世了 医保怎么办", "退休人员"], ["退休人员医保管理", "《死亡医学证明》"]),
-    "J_flexible": (["株洲 家人去世了 医保要停吗", "灵活就业"], ["灵活就业人员减少登记", "20个工作日内"]),
-    "J_resident": (["郴州 老人过世了 医保怎么处理", "4"], ["城乡居民减少登记", "20个工作日内"]),
+    "chronic_care_chronic_away": (["长沙 慢特病和特药认定", "慢特病", "异地安置在外地"], ["异地特殊门诊待遇申报"]),
+    "chronic_care_drug": (["郴州 慢特病和特药认定", "2"], ["“双通道”管理药品", "双通道”管理药品服务定点零售药店"]),
+    "medical_assistance_subsidy": (["长沙 医疗救助怎么申请", "低保", "医保个人缴费"], ["个人不需缴费", "低保人员凭低保证"]),
+    "medical_assistance_reimburse": (["衡阳 医疗救助", "1", "2"], ["医疗救助对象手工（零星）报销", "户籍所在地乡镇人民政府"]),
+    "medical_assistance_unrecognised": (["株洲 医疗救助", "没有认定 但家里很困难"], ["《个人家庭经济状况核查委托授权书》"]),
+    "after_death_employee": (["我爸去世了 医保要办什么手续", "长沙", "在职职工"], ["职工减少登记", "20个工作日内"]),
+    "after_death_retiree": (["衡阳 我妈去世了 医保怎么办", "退休人员"], ["退休人员医保管理", "《死亡医学证明》"]),
+    "after_death_flexible": (["株洲 家人去世了 医保要停吗", "灵活就业"], ["灵活就业人员减少登记", "20个工作日内"]),
+    "after_death_resident": (["郴州 老人过世了 医保怎么处理", "4"], ["城乡居民减少登记", "20个工作日内"]),
 }
 
 
@@ -94,7 +93,8 @@ def conversation(rest: str, messages: list[str]) -> list[str]:
 
 def test_every_leaf_of_every_tree_has_a_conversation(kb: KnowledgeBase) -> None:
     leaves = {leaf.id for tree in kb.trees.values() for leaf in tree.leaves}
-    assert set(kb.trees) == set("ABCDEFGJ")
+    assert set(kb.trees) == {"remote_care", "enrolment", "maternity", "account_withdrawal", "manual_reimbursement",
+                             "chronic_care", "medical_assistance", "after_death"}
     assert leaves == set(LEAVES)
 
 
@@ -190,10 +190,10 @@ LEIYANG = "湖南省/衡阳市/耒阳市"
 def run_action(action: Any, text: str = "", intent: str = "", **slots: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Run an action on a tracker in the middle of a form (requested_slot eligibility_leaf, tree A, 耒阳 unless the
     slots say otherwise): the messages it sent and the slots it set."""
-    slots = {"eligibility_tree": "A", "eligibility_facts": {}, "requested_slot": "eligibility_leaf",
+    slots = {"eligibility_tree": "remote_care", "eligibility_facts": {}, "requested_slot": "eligibility_leaf",
              "region": LEIYANG, **slots}
     tracker = Tracker(sender_id="form-test", slots=slots, events=[], paused=False, followup_action=None,
-                      active_loop={"name": "eligibility_a_form"}, latest_action_name="action_listen",
+                      active_loop={"name": "eligibility_form"}, latest_action_name="action_listen",
                       latest_message={"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": []})
     dispatcher = CollectingDispatcher()
     events = action.run(dispatcher, tracker, {})
@@ -201,23 +201,22 @@ def run_action(action: Any, text: str = "", intent: str = "", **slots: Any) -> t
 
 
 def answer(text: str, facts: dict[str, str] | None = None, **slots: Any) -> tuple[list[str], dict[str, Any]]:
-    messages, set_slots = run_action(ValidateEligibilityAForm(), text, eligibility_facts=facts or {}, **slots)
+    messages, set_slots = run_action(ValidateEligibilityForm(), text, eligibility_facts=facts or {}, **slots)
     return [m.get("text") or "" for m in messages], set_slots
 
 
-def test_every_tree_has_a_validation_action_for_a_form_of_the_domain(kb: KnowledgeBase) -> None:
+def test_the_one_form_of_the_domain_walks_every_tree(kb: KnowledgeBase) -> None:
     domain = yaml.safe_load((Path(__file__).resolve().parents[1] / "domain.yml").read_text(encoding="utf-8"))
-    validators = {cls.tree_id: cls() for cls in ValidateEligibilityForm.__subclasses__()}
-    assert set(validators) == set(kb.trees)
-    for tree_id, validator in validators.items():
-        form = validator.name().removeprefix("validate_")
-        assert domain["forms"][form]["required_slots"] == ["eligibility_leaf"]
-        assert validator.name() in domain["actions"]
+    assert domain["forms"] == {FORM_NAME: {"required_slots": ["eligibility_leaf"]}}
+    assert ValidateEligibilityForm().name() == f"validate_{FORM_NAME}" in domain["actions"]
+    for tree_id, tree in kb.trees.items():
+        messages, _ = run_action(ActionAskEligibilityLeaf(), eligibility_tree=tree_id)
+        assert messages[0]["text"].startswith(tree.questions[0].ask), tree_id
 
 
 def test_activation_with_the_facts_of_the_opening_question_fills_the_leaf() -> None:
     _, slots = answer("", {"plan": "long_term", "retired": "yes", "moved": "yes"}, requested_slot=None)
-    assert slots["eligibility_leaf"] == "A_settled"
+    assert slots["eligibility_leaf"] == "remote_care_settled"
 
 
 def test_activation_without_facts_leaves_the_leaf_to_ask() -> None:
@@ -238,13 +237,13 @@ def test_the_answers_of_a_path_reach_the_settled_retiree_leaf() -> None:
         _, slots = answer(text, facts)
         facts = slots["eligibility_facts"]
     assert facts == {"plan": "long_term", "retired": "yes", "moved": "yes"}
-    assert slots["eligibility_leaf"] == "A_settled"
+    assert slots["eligibility_leaf"] == "remote_care_settled"
 
 
 def test_an_answer_that_implies_earlier_facts_skips_their_questions() -> None:
     _, slots = answer("我是单位派到外地工作的")
     assert slots["eligibility_facts"] == {"plan": "long_term", "retired": "no", "posted": "yes"}
-    assert slots["eligibility_leaf"] == "A_posted"
+    assert slots["eligibility_leaf"] == "remote_care_posted"
 
 
 def test_a_correction_replaces_the_earlier_answer() -> None:
@@ -255,9 +254,9 @@ def test_a_correction_replaces_the_earlier_answer() -> None:
 
 def test_stop_words_end_the_dialog_but_settled_is_an_answer() -> None:
     assert answer("算了")[1]["eligibility_leaf"] == STOPPED
-    messages, slots = run_action(ValidateEligibilityCForm(), "已经直接结算了", eligibility_tree="C",
+    messages, slots = run_action(ValidateEligibilityForm(), "已经直接结算了", eligibility_tree="maternity",
                                  eligibility_facts={"scheme": "employee", "applicant": "woman", "want": "medical"})
-    assert slots["eligibility_leaf"] == "C_settled" and slots["eligibility_facts"]["settled"] == "yes"
+    assert slots["eligibility_leaf"] == "maternity_settled" and slots["eligibility_facts"]["settled"] == "yes"
 
 
 def test_restart_forgets_the_facts() -> None:
@@ -268,7 +267,7 @@ def test_restart_forgets_the_facts() -> None:
 
 def test_dont_know_gets_the_questions_explanation(kb: KnowledgeBase) -> None:
     messages, slots = answer("不知道")
-    assert messages == [kb.trees["A"].question("plan").explain]
+    assert messages == [kb.trees["remote_care"].question("plan").explain]
     assert "转诊、急诊或临时有事" in messages[0] and "eligibility_leaf" not in slots
 
 
@@ -305,7 +304,7 @@ def test_the_next_question_is_asked_with_numbered_options_and_buttons() -> None:
 
 
 def test_the_result_gives_the_verdict_with_the_regions_materials_and_sets_the_item() -> None:
-    messages, slots = run_action(ActionEligibilityResult(), eligibility_leaf="A_settled")
+    messages, slots = run_action(ActionEligibilityResult(), eligibility_leaf="remote_care_settled")
     text = messages[0]["text"]
     assert "异地安置退休人员备案" in text and "常住人口登记卡" in text and "耒阳市西湖南路566号" in text
     assert "衡阳市办事指南第3527–3531行" in text

@@ -142,7 +142,7 @@ def test_the_eligibility_trees_validate_and_every_rule_quotes_its_lines(kb: Know
     assert eligibility_problems(_trees(), codes) == []
     rules = [rule for tree in kb.trees.values() for leaf in tree.leaves for rule in leaf.rules]
     assert len(rules) > 40
-    hengyang = next(leaf for leaf in kb.trees["A"].leaves if leaf.id == "A_emergency").rules_for("hengyang")
+    hengyang = next(leaf for leaf in kb.trees["remote_care"].leaves if leaf.id == "remote_care_emergency").rules_for("hengyang")
     assert hengyang[0].quote == "参保人在急诊后三个工作日内" and hengyang[0].citation == "衡阳市办事指南第4537–4539行"
 
 

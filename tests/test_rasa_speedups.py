@@ -19,7 +19,7 @@ RESPONSES: list[dict[str, Any]] = [
     {"events": [{"event": "user", "text": "你好", "parse_data": {"intent": {"name": "greet", "confidence": 0.9},
                                                                "entities": []}}]},
     {"events": [{"event": "active_loop", "name": None}, {"event": "bot", "text": "…", "data": {}}]},
-    {"events": [{"event": "followup", "name": "eligibility_a_form"}]},
+    {"events": [{"event": "followup", "name": "eligibility_form"}]},
     {},
     {"events": [{"event": "slot", "value": "no name"}]},
     {"events": [{"event": "no such event"}]},

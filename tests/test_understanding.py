@@ -206,12 +206,12 @@ def test_an_office_the_document_does_not_list_is_told_by_the_items_own_note(kb: 
 
 
 def test_no_question_between_leaves_that_give_the_same_answer(kb: KnowledgeBase) -> None:
-    tree = kb.trees["A"]
+    tree = kb.trees["remote_care"]
     leaf = tree.leaf({"plan": "long_term", "moved": "no", "posted": "no"})
     assert leaf is not None and leaf.item == "002036004002" and tree.next_question(
         {"plan": "long_term", "moved": "no", "posted": "no"}) is None
     assert tree.leaf({"plan": "long_term"}) is None and tree.next_question({"plan": "long_term"}).slot == "retired"
-    assert kb.trees["C"].leaf({}) is None
+    assert kb.trees["maternity"].leaf({}) is None
 
 
 # understand(): the request built from an NLU result and the text ---------------------------------------------------
