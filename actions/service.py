@@ -43,16 +43,22 @@ class ActionAnswer(Action):
         return "action_answer"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        kb = knowledge_base()
-        request = understand(kb, tracker.latest_message)
-        state = ConversationState.from_tracker(kb, tracker)
-        dialogue = Dialogue(kb, state, request)
-        replies, events = dialogue.respond()
-        for reply in replies:
-            dispatcher.utter_message(text=reply.text,
-                                     buttons=[{"title": b, "payload": b} for b in reply.buttons] or None,
-                                     **dialogue.reply_metadata())
-        return events
+        return answer_from_knowledge(dispatcher, tracker)
+
+
+def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """The latest message answered from the knowledge base (or the question that must come first): the replies
+    sent, the slot events returned. action_answer does this, and the support actions for a service question."""
+    kb = knowledge_base()
+    request = understand(kb, tracker.latest_message)
+    state = ConversationState.from_tracker(kb, tracker)
+    dialogue = Dialogue(kb, state, request)
+    replies, events = dialogue.respond()
+    for reply in replies:
+        dispatcher.utter_message(text=reply.text,
+                                 buttons=[{"title": b, "payload": b} for b in reply.buttons] or None,
+                                 **dialogue.reply_metadata())
+    return events
 
 
 def slot_region(kb: KnowledgeBase, tracker: Tracker) -> Region | None:

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.compose import handoff_text
 from actions.config import FAILED_TURNS_BEFORE_HANDOFF, MAX_REPLY_BYTES, knowledge_base
 from actions.eligibility import FORM_NAME
-from actions.service import ActionAnswer, slot_region
+from actions.service import answer_from_knowledge, slot_region
 from actions.turn_record import reply_metadata
 from actions.understanding import WORDS, Request, items_by_text, regions_in, understand
 from knowledge.query import KnowledgeBase, Region
@@ -29,9 +29,9 @@ def _region(kb: KnowledgeBase, tracker: Tracker) -> Region | None:
     return region or slot_region(kb, tracker)
 
 
-def answer_instead(dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+def answer_instead(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
     """Answer as action_answer does; an eligibility dialog it opens starts at once (its form runs next)."""
-    events = ActionAnswer().run(dispatcher, tracker, domain)
+    events = answer_from_knowledge(dispatcher, tracker)
     tree = next((event["value"] for event in events if event.get("event") == "slot"
                  and event.get("name") == "eligibility_tree" and event.get("value")), None)
     return events + ([FollowupAction(FORM_NAME)] if tree else [])
@@ -67,7 +67,7 @@ class ActionHandoff(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         kb = knowledge_base()
         if names_a_service(kb, tracker):
-            return answer_instead(dispatcher, tracker, domain)
+            return answer_instead(dispatcher, tracker)
         region = _region(kb, tracker)
         dispatcher.utter_message(text=handoff_text(kb, region, tracker.get_slot("item"), MAX_REPLY_BYTES),
                                  **reply_metadata("handoff", [tracker.get_slot("item")]))
@@ -80,7 +80,7 @@ class ActionOutOfScope(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         if names_a_service(knowledge_base(), tracker):
-            return answer_instead(dispatcher, tracker, domain)
+            return answer_instead(dispatcher, tracker)
         dispatcher.utter_message(text=OUT_OF_SCOPE, **reply_metadata("out_of_scope"))
         return []
 
@@ -99,7 +99,7 @@ class ActionFallback(Action):
         text = tracker.latest_message.get("text") or ""
         if request.items or in_context or describes_a_situation(kb, text) or kb.unanswered(text) is not None or \
                 about_an_item(kb, request):
-            return answer_instead(dispatcher, tracker, domain)
+            return answer_instead(dispatcher, tracker)
         failed = int(tracker.get_slot("failed_turns") or 0) + 1
         if failed >= FAILED_TURNS_BEFORE_HANDOFF:
             dispatcher.utter_message(text="看来我没能帮上忙。" + handoff_text(kb, _region(kb, tracker),
