@@ -14,7 +14,7 @@ import pytest
 from aiohttp import web
 from conftest import free_port
 
-from bot.limits import Limits
+from bot.limits import MAX_MESSAGE_CHARS, Limits
 from bot.web.server import create_app, serving
 from knowledge.query import KnowledgeBase
 
@@ -278,6 +278,11 @@ def test_pages_and_widget_are_served_as_utf8(base: str) -> None:
             assert response.headers["Content-Type"] == f"{content_type}; charset=utf-8"
             assert response.headers["X-Content-Type-Options"] == "nosniff"
             assert marker in response.read().decode("utf-8")
+
+
+def test_the_widget_lets_a_user_type_what_the_server_accepts(base: str) -> None:
+    with urllib.request.urlopen(base + "/widget.js", timeout=10) as response:
+        assert f'maxlength="{MAX_MESSAGE_CHARS}"' in response.read().decode("utf-8")
 
 
 def test_every_response_forbids_sniffing_framing_and_referrers(base: str) -> None:

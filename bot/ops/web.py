@@ -14,7 +14,6 @@ import os
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from functools import partial
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,30 +24,17 @@ from actions.understanding import ASPECTS, items_by_text, understand
 from bot.ops import auth, labels, reports
 from bot.ops.store import OpsStore
 from bot.web.api import KB, RASA_URL, ApiError, json_object, json_response, region_json, sender_of, within_limits
+from bot.web.pages import static_file
 
 STORE = web.AppKey("ops_store", OpsStore)
-STATIC = Path(__file__).resolve().parents[1] / "web" / "static"
 COOKIE = "ops_session"
 PAGES = {"/ops": "ops.html", "/ops/inbox": "inbox.html"}
 ASSETS = {"/ops/login": "login.html", "/ops/ops.js": "ops.js", "/ops/ops.css": "ops.css",
           "/ops/vendor/chart.umd.min.js": "vendor/chart.umd.min.js"}
-CONTENT_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}
-PAGE_POLICY = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 MAX_COMMENT = 200
 MAX_RANGE_DAYS = 366
 ABANDON_SECONDS = float(os.environ.get("OPS_ABANDON_MINUTES", "30")) * 60
 PARSE_TIMEOUT = aiohttp.ClientTimeout(total=10)
-
-
-def _file(name: str) -> web.Response:
-    path = STATIC / name
-    if not path.exists():
-        raise web.HTTPNotFound()
-    headers = {"Cache-Control": "no-cache"}
-    if path.suffix == ".html":
-        headers["Content-Security-Policy"] = PAGE_POLICY
-    return web.Response(body=path.read_bytes(), content_type=CONTENT_TYPES[path.suffix], charset="utf-8",
-                        headers=headers)
 
 
 def address(request: web.Request) -> str:
@@ -116,11 +102,11 @@ async def in_thread(function: Callable[..., Any], *args: Any, **kwargs: Any) -> 
 async def page(request: web.Request) -> web.StreamResponse:
     if current(request) is None:
         raise web.HTTPSeeOther("/ops/login")
-    return _file(PAGES[request.path])
+    return static_file(PAGES[request.path])
 
 
 async def asset(request: web.Request) -> web.Response:
-    return _file(ASSETS[request.path])
+    return static_file(ASSETS[request.path])
 
 
 # Session ---------------------------------------------------------------------------------------------------

@@ -14,7 +14,6 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import aiohttp
 from aiohttp import web
@@ -24,16 +23,13 @@ from bot.limits import MAX_BODY_BYTES, Limits, rate_limiter, redis_client
 from bot.ops import web as ops_web
 from bot.ops.store import OpsStore
 from bot.web import api
+from bot.web.pages import static_file
 from knowledge.query import KnowledgeBase, KnowledgeBaseError
 
-STATIC = Path(__file__).parent / "static"
 PAGES = {"/": "index.html", "/agent": "agent.html", "/widget.js": "widget.js", "/widget.css": "widget.css",
          "/demo.css": "demo.css", "/agent.js": "agent.js", "/agent.css": "agent.css"}
-CONTENT_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}
-# Our own pages load nothing but their own files (no inline script); widget.js and widget.css are also loaded by
-# other sites. No page of ours may be framed (clickjacking of the console). Everything else (JSON, scripts, styles)
-# gets the strictest policy, which a browser applies if it is ever opened as a document.
-PAGE_POLICY = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+# Our pages carry bot.web.pages.PAGE_POLICY; everything else (JSON, scripts, styles) gets the strictest policy,
+# which a browser applies if it is ever opened as a document.
 OTHER_POLICY = "default-src 'none'; frame-ancestors 'none'"
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
 HTTP_ERRORS = {404: "没有这个接口", 405: "不支持这种请求方法", 413: "请求体过大"}
@@ -41,15 +37,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _static(name: str) -> Handler:
-    path = STATIC / name
-    body = path.read_bytes()
-    content_type = CONTENT_TYPES[path.suffix]
-    headers = {"Cache-Control": "no-cache"}
-    if path.suffix == ".html":
-        headers["Content-Security-Policy"] = PAGE_POLICY
-
     async def handler(request: web.Request) -> web.Response:
-        return web.Response(body=body, content_type=content_type, charset="utf-8", headers=headers)
+        return static_file(name)
     return handler
 
 

@@ -90,7 +90,7 @@
         <div class="typing" role="status" aria-live="polite"></div>
         <form class="composer">
           <label class="sr" for="ybzs-input">输入您的问题（Enter 发送，Shift+Enter 换行）</label>
-          <textarea id="ybzs-input" rows="1" maxlength="500" enterkeyhint="send"
+          <textarea id="ybzs-input" rows="1" maxlength="1000" enterkeyhint="send"
                     placeholder="请输入您的问题"></textarea>
           <button type="submit" aria-label="发送">发送</button>
         </form>
