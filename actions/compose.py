@@ -25,7 +25,7 @@ CONFLICT_ASPECTS = {
 PERSON_TEXT = "灵活就业人员职工居民退休人员参保人员单位在职"
 STOP_BIGRAMS = {"请问", "怎么", "什么", "可以", "医保", "需要", "办理", "一下", "我想", "能不", "不能", "的时", "时候",
                 "多少", "哪里", "要什", "要带", "这个", "那个"}
-DEADLINE = re.compile(r"(\d+|[一二三四五六七八九十]+)个工作日内|日内|之日起")
+DEADLINE = re.compile(r"(\d+|[一二三四五六七八九十]+)个工作日内|日内|之日起|办理时间[:：]")
 APPLY_WITHIN = re.compile(r"(\d+|[一二三四五六七八九十]+)个?(月|年|天|日|周)内|逾期|有效期")
 COVER_START = re.compile(r"等待期|生效|次月|享受.{0,6}待遇|起享受|开始享受")
 MATERIALS_SHOWN = 8
@@ -446,6 +446,9 @@ class Composer:
         if not lines:
             title = ASPECT_TITLES.get(aspect, aspect)
             lines.append(f"{guide.document.citation}此项未写{title}。")
+        if aspect == "phone":  # the one number the item does give, said for what it is
+            numbers = _unique(self.phones(entry, ("监督",)))
+            lines += [f"此项只写了监督电话（受理投诉、监督）：{'；'.join(numbers)}"] if numbers else []
         if aspect in ("phone", "supervision", "office", "amount"):
             lines += self._offers(guide, entry)
         return lines

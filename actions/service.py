@@ -114,9 +114,12 @@ class Dialogue:
         document = state.region.document if state.region is not None and state.region.covered else None
         return reply_metadata("verdict" if self.verdict else "answer", [state.item] if state.item else [], document)
 
-    def _merge(self) -> None:
-        """Take what this message says over what the conversation knew."""
+    def _merge(self, answers_our_question: bool) -> None:
+        """Take what this message says over what the conversation knew; an answer to our question (长沙天心区的 电话也
+        给一个) adds its aspects to those of the question it completes."""
         state, request = self.state, self.request
+        asked_before = list(state.aspects) if answers_our_question else []
+        previous_item = state.item
         strong = [m for m in request.items if m.matched not in PERSON_LIKE_ALIASES]
         if any(word in request.text for word in WORDS.which_words) and self._tree_situation_named():
             strong = [m for m in strong if m.kind != "situation"]  # "which benefit is mine": the dialog settles it
@@ -135,15 +138,17 @@ class Dialogue:
         if request.person_type:
             state.person_type = request.person_type
         if request.aspects:
-            state.aspects = request.aspects
+            kept = [a for a in asked_before if a != "overview"] if state.item == previous_item else []
+            state.aspects = list(dict.fromkeys(kept + request.aspects))
         elif not state.aspects or request.intent not in ("inform", "affirm", "deny", "nlu_fallback"):
             state.aspects = ["overview"]
 
     def _respond(self) -> list[Reply]:
         state, request = self.state, self.request
+        answers_our_question = state.pending is not None
         picked_entry = self._take_pending_answer()
         asked_before = state.question if request.region and not request.items and not request.aspects else None
-        self._merge()
+        self._merge(answers_our_question)
         topic = self.kb.unanswered(request.text) or (self.kb.unanswered(asked_before) if asked_before else None)
         answering = self._answering_item(topic) if topic is not None else None
         if answering is not None:

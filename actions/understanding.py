@@ -7,7 +7,7 @@ from typing import Any
 
 from knowledge.codes import is_main, parent_of, same_family
 from knowledge.query import ItemMatch, KnowledgeBase, Region, RegionResolution
-from knowledge.text import normalize
+from knowledge.text import normalize, occurrences
 from knowledge.trees import Option, Question, Tree
 from knowledge.words import negated, words
 
@@ -75,7 +75,7 @@ def _aspect_spans(lowered: str) -> list[tuple[int, int, str, str]]:
     """(start, end, aspect, word) of every aspect word in a text, in order; a word inside a longer one that
     overlaps it does not count (能领 in 能领多少 → amount only)."""
     spans = [(start, start + len(word), aspect, word) for aspect, words in ASPECT_WORDS.items() for word in words
-             for start in _occurrences(lowered, word)]
+             for start in occurrences(lowered, word)]
 
     spans.sort(key=lambda span: (span[0] - span[1], span[0]))
     kept: list[tuple[int, int, str, str]] = []
@@ -96,14 +96,6 @@ CAN_QUESTION = re.compile(WORDS.can_question)
 # Spaces beside Chinese text end a clause (能在医院直接办不 还是要跑医保局), as a comma would.
 CLAUSE_BREAK = re.compile(r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])")
 ASPECT_GAP = 2  # characters between 能不能 and the aspect word it asks about (能不能在网上办)
-
-
-def _occurrences(text: str, word: str) -> list[int]:
-    starts, start = [], text.find(word)
-    while start != -1:
-        starts.append(start)
-        start = text.find(word, start + 1)
-    return starts
 
 
 def aspects_in(text: str, intent: str) -> list[str]:
@@ -203,12 +195,13 @@ def places_as_away(text: str, places: list[RegionResolution], insured: Region | 
     written as 外地 (调到成都 → 调到外地), as the situations are written; a place the documents do not cover is always
     elsewhere."""
     typed = normalize(text).lower()
-    scope = [(start, start + len(word)) for word in WORDS.scope_words for start in _occurrences(typed, word)]
+    words = WORDS.scope_words + tuple(word for kind in PERSON_WORDS.values() for word in kind)
+    spans = [(start, start + len(word)) for word in words for start in occurrences(typed, word)]
     pieces, last = [], 0
     for found in sorted(places, key=lambda r: r.start):
         end = found.start + len(found.typed)
-        if any(start < end and found.start < stop for start, stop in scope):
-            continue  # 保定 inside 医保定点 is no place
+        if any(start < end and found.start < stop for start, stop in spans):
+            continue  # 保定 inside 医保定点, 香港 inside 香港人 (a person) are no places
         place = found.region
         related = place is not None and insured is not None and (
             place.id.startswith(insured.id) or insured.id.startswith(place.id))
@@ -369,7 +362,7 @@ def content_bigrams(kb: KnowledgeBase, text: str, named: tuple[str, ...] = ()) -
     blanks = [(r.start, r.start + len(r.typed)) for r in kb.find_regions(text)]
     blanks += [(start, end) for start, end, _, _ in _aspect_spans(typed)]
     blanks += [(start, start + len(word)) for word in WORDS.how + WORDS.filler + named
-               for start in _occurrences(typed, word.lower())]
+               for start in occurrences(typed, word.lower())]
     kept = list(typed)
     for start, end in blanks:
         kept[start:end] = [" "] * (end - start)

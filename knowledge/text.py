@@ -40,6 +40,15 @@ def bigrams(text: str) -> str:
     return " ".join(grams)
 
 
+def occurrences(text: str, word: str) -> list[int]:
+    """Where `word` starts in `text`, every time."""
+    starts, start = [], text.find(word)
+    while start != -1:
+        starts.append(start)
+        start = text.find(word, start + 1)
+    return starts
+
+
 def digits(text: str) -> str:
     return re.sub(r"\D", "", text)
 
