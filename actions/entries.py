@@ -28,13 +28,16 @@ def entry_scores(kb: KnowledgeBase, entries: list[ItemGuide], text: str, person_
         for gram in entry_grams:
             frequency[gram] = frequency.get(gram, 0) + 1
     cue_sets = [set(kb.cues(entry.code or "")) for entry in entries]
+    # 职工 chooses the 职工 form of an entry only where another entry is another person's form (居民), not the
+    # 职工生育 entry beside a base entry that names no person.
+    person_forms = any(person_fit(entry.name, person_type) < 1 for entry in entries)
     scores = []
     for entry, entry_grams, cues in zip(entries, grams, cue_sets):
         points = 0.0 if cues_only else sum(2.0 / frequency[gram] for gram in entry_grams
                                            if mentions(typed, gram) and (not distinctive or frequency[gram] == 1))
         shared_by_all = set.intersection(*cue_sets) if distinctive else set()
         points += sum(3.0 for cue in cues - shared_by_all if mentions(typed, cue))
-        if person_fit(entry.name, person_type) > 1:
+        if person_forms and person_fit(entry.name, person_type) > 1:
             points += 3.0  # 职工 for the 职工 form of an entry, not for 特门居民职工医保转换
         conditions = " ".join(m.condition or "" for m in entry.materials)
         points += sum(3.0 for key in situations - WORDS.situations_of_any_entry  # 去世 → the entry for 死亡
