@@ -411,11 +411,14 @@ def _family_member_first(kb: KnowledgeBase, items: list[ItemMatch], text: str, r
     first, ranked by its text among its family only."""
     if not items or not is_main(items[0].code):
         return items
-    document = region.document if region is not None and region.covered else None
-    named = tuple(m.matched for m in items if m.kind == "name")  # 医疗救助 named is no clue to which 子项
-    family = [m for m in items_by_text(kb, text, document, person_type, named) if same_family(m.code, items[0].code)
-              and not is_main(m.code)]
-    clear = close_candidates(family)
+    members_named = [m for m in items if m.kind == "name" and not is_main(m.code) and same_family(m.code, items[0].code)]
+    if len(members_named) == 1:  # 报销 … 住院的: the 子项's own word, weak alone, settles it beside its 主项
+        clear = members_named
+    else:
+        document = region.document if region is not None and region.covered else None
+        named = tuple(m.matched for m in items if m.kind == "name" and is_main(m.code))  # 医疗救助 is no clue
+        clear = close_candidates([m for m in items_by_text(kb, text, document, person_type, named)
+                                  if same_family(m.code, items[0].code) and not is_main(m.code)])
     if len(clear) != 1:
         return items
     member = ItemMatch(clear[0].code, clear[0].name, clear[0].level, items[0].matched, items[0].score, "text")
