@@ -184,7 +184,7 @@ class Composer:
         lines += [f"注意：{_shorten(text, 90)}" for text in deadlines[:2]]
         return lines
 
-    def deadline(self, entry: ItemGuide) -> list[str]:
+    def deadline(self, entry: ItemGuide, words: str) -> list[str]:
         """How long one has to apply: the item's own words on it (急诊后三个工作日内), never its processing time."""
         form_notes = [note for form in entry.forms for note in form.extra.get("notes", [])]
         texts = [f.text for f in entry.process + entry.notes + form_notes
@@ -192,15 +192,25 @@ class Composer:
         if texts:
             return [f"申请期限：{_shorten(text, 120)}" for text in _unique(texts)[:2]]
         return [f"{entry.document.citation}此项没有写申请期限（多久之内必须申请）。"
-                "（办理时限是经办机构受理后办结的时间，不是申请期限。）"]
+                "（办理时限是经办机构受理后办结的时间，不是申请期限。）"] + self._said_elsewhere(entry, words, DEADLINE)
 
-    def cover_start(self, entry: ItemGuide) -> list[str]:
+    def cover_start(self, entry: ItemGuide, words: str) -> list[str]:
         """When the cover or benefit starts (waiting periods): the item's own words on it, or that it says nothing."""
         texts = [n.text for n in entry.notes + [n for f in entry.forms for n in f.extra.get("notes", [])]
                  if COVER_START.search(n.text)]
         if texts:
             return [f"待遇时间：{_shorten(text, 150)}" for text in _unique(texts)[:2]]
-        return [f"{entry.document.citation}此项没有写待遇从什么时候开始（生效时间、等待期）。"]
+        return [f"{entry.document.citation}此项没有写待遇从什么时候开始（生效时间、等待期）。"] + \
+            self._said_elsewhere(entry, words, COVER_START)
+
+    def _said_elsewhere(self, entry: ItemGuide, words: str, kind: re.Pattern[str]) -> list[str]:
+        """The sentence of another item of the same document that says what this item does not (衡阳's waiting
+        periods are written under 职工参保登记, not 法定断档补缴), when the question's words point to it."""
+        if not words:
+            return []
+        found = [p for p in self.kb.passages(entry.document.id, self.question_grams(entry, words), limit=10)
+                 if kind.search(p.text) and p.item_key != entry.key]
+        return [f"该文件在“{found[0].item_name}”中写道：{_shorten(found[0].text, 150)}"] if found else []
 
     def process(self, entry: ItemGuide, whole_steps: bool) -> list[str]:
         """The steps of the process: each whole when the process is all that is asked, else their beginnings."""
@@ -396,9 +406,9 @@ class Composer:
         if aspect == "process":
             return self.process(entry, full)
         if aspect == "deadline":
-            return self.deadline(entry)
+            return self.deadline(entry, words)
         if aspect == "cover_start":
-            return self.cover_start(entry)
+            return self.cover_start(entry, words)
         if aspect == "conditions":
             who = entry.sections.get("服务对象")
             return ([f"服务对象：{_shorten(who.text, 200)}"] if who else []) + \

@@ -109,8 +109,17 @@ def test_a_guide_without_a_legal_basis_cites_the_2025_lists(kb: KnowledgeBase, c
 
 def test_a_waiting_period_is_quoted_when_asked_when_cover_starts(kb: KnowledgeBase, composer: Composer) -> None:
     entry = kb.guide("002036001002", kb.region("湖南省/衡阳市")).entries[0]
-    lines = composer.cover_start(entry)
+    lines = composer.cover_start(entry, "什么时候能报")
     assert lines[0].startswith("待遇时间：") and "６个月待遇等待期" in lines[0]
+
+
+def test_what_an_item_does_not_say_is_quoted_from_the_item_of_the_guide_that_says_it(kb: KnowledgeBase,
+                                                                                     composer: Composer) -> None:
+    text = answer(kb, composer, "002036001007", "湖南省/衡阳市", ["cover_start"],
+                  words="灵活就业的 医保断了几个月没交 现在续上 马上能报销吗")
+    assert "此项没有写待遇从什么时候开始" in text
+    assert "该文件在“职工参保登记”中写道：" in text and "自续费之日起有２个月待遇等待期" in text
+    assert sources(text) == [HENGYANG]
 
 
 def test_an_answer_fits_its_byte_limit_and_keeps_its_source(kb: KnowledgeBase) -> None:
