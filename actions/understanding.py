@@ -101,7 +101,7 @@ ASPECT_GAP = 2  # characters between 能不能 and the aspect word it asks about
 def aspects_in(text: str, intent: str) -> list[str]:
     """The aspects a message asks, in the order its words name them; the intent's aspect only when no word names
     one. A bare "how do I …" (怎么办, 咋弄) asks for the overview; 能不能 beside another aspect asks about that one;
-    an office comes with its phone."""
+    an office comes with its phone, a form with the other materials."""
     lowered = normalize(CLAUSE_BREAK.sub("，", text)).lower()
     spans = _aspect_spans(lowered)
     aspects = list(dict.fromkeys(aspect for _, _, aspect, _ in spans))
@@ -127,6 +127,8 @@ def aspects_in(text: str, intent: str) -> list[str]:
         aspects.append("overview")
     if "office" in aspects and not {"phone", "supervision"} & set(aspects):
         aspects.append("phone")
+    if aspects == ["form"]:  # 报销要填什么: the form is one of the things to hand in, the others come with it
+        aspects.append("materials")
     return aspects
 
 
