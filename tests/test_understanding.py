@@ -148,7 +148,7 @@ def test_a_yes_no_question_in_any_form_asks_whether_the_item_applies() -> None:
     assert aspects_in("南岳区 要我先开个医保参保凭证 现在开得了不", "ask_time_limit") == ["eligibility"]
     assert aspects_in("在北京没有办居住证 这样能办异地长期居住备案吗", "ask_office") == ["eligibility"]
     assert aspects_in("网上能办吗", "ask_eligibility") == ["online"]
-    assert aspects_in("随州 身份证号登记错了 单位要盖章不", "") == ["form"]
+    assert aspects_in("随州 身份证号登记错了 单位要盖章不", "") == ["form", "materials"]
     assert aspects_in("耒阳 药店还能不能申请定点 材料交到耒阳哪里", "") == ["materials", "office", "conditions", "phone"]
 
 
