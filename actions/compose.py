@@ -457,8 +457,7 @@ class Composer:
             title = ASPECT_TITLES.get(aspect, aspect)
             lines.append(f"{guide.document.citation}此项未写{title}。")
         if aspect == "phone":  # the one number the item does give, said for what it is
-            numbers = _unique(self.phones(entry, ("监督",)))
-            lines += [f"此项只写了监督电话（受理投诉、监督）：{'；'.join(numbers)}"] if numbers else []
+            lines += [f"此项只写了{line}（受理投诉、监督）" for line in self.supervision(entry)]
         if aspect in ("phone", "supervision", "office", "amount"):
             lines += self._offers(guide, entry)
         return lines

@@ -192,13 +192,16 @@ def _entity_region(kb: KnowledgeBase, entities: list[dict[str, Any]]) -> Region 
 AWAY = "外地"  # the word situations use for any place other than the place of insurance (调到外地+账户)
 
 
+# Words a place name may stand inside without being a place: 保定 in 医保定点, 香港 in 香港人.
+NOT_PLACES = WORDS.scope_words + tuple(word for kind in PERSON_WORDS.values() for word in kind)
+
+
 def places_as_away(text: str, places: list[RegionResolution], insured: Region | None) -> str:
     """The message with every place named in it (`places`, from find_regions) other than the place of insurance
     written as 外地 (调到成都 → 调到外地), as the situations are written; a place the documents do not cover is always
     elsewhere."""
     typed = normalize(text).lower()
-    words = WORDS.scope_words + tuple(word for kind in PERSON_WORDS.values() for word in kind)
-    spans = [(start, start + len(word)) for word in words for start in occurrences(typed, word)]
+    spans = [(start, start + len(word)) for word in NOT_PLACES for start in occurrences(typed, word)]
     pieces, last = [], 0
     for found in sorted(places, key=lambda r: r.start):
         end = found.start + len(found.typed)
