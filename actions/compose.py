@@ -4,17 +4,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from knowledge.manifest import documents, provincial_list
-from knowledge.query import Conflict, Fact, Guide, ItemGuide, KnowledgeBase, Region
 from actions.understanding import WORDS, situations_in
+from knowledge.bot_texts import say, section_texts
+from knowledge.manifest import documents, provincial_list
+from knowledge.query import (CONSULT_PHONE_KINDS, HOSPITAL_PHONE_KIND, SUPERVISION_PHONE_KIND, Conflict, Fact, Guide,
+                             ItemGuide, KnowledgeBase, Region)
 from knowledge.text import normalize
+from knowledge.words import sentence_kind
 
-ASPECT_TITLES = {
-    "materials": "办理材料", "office": "办理地点", "phone": "咨询电话", "supervision": "监督电话",
-    "time_limit": "办理时限", "process": "办理流程", "eligibility": "服务对象", "legal_basis": "设定依据",
-    "online": "线上办理", "form": "表格", "amount": "金额标准", "conditions": "申请条件", "deadline": "申请期限",
-    "cover_start": "待遇从何时开始",
-}
+ASPECT_TITLES = section_texts("aspect")
 # Which recorded conflicts matter for which asked aspect.
 CONFLICT_ASPECTS = {
     "materials": {"materials", "form", "name", "existence"}, "form": {"form", "materials", "name"},
@@ -22,21 +20,18 @@ CONFLICT_ASPECTS = {
     "eligibility": {"eligibility", "existence", "name"}, "overview": {"time_limit", "name", "existence"},
 }
 # Words that describe the person rather than the question: they must not pick a note.
-PERSON_TEXT = "灵活就业人员职工居民退休人员参保人员单位在职"
-STOP_BIGRAMS = {"请问", "怎么", "什么", "可以", "医保", "需要", "办理", "一下", "我想", "能不", "不能", "的时", "时候",
-                "多少", "哪里", "要什", "要带", "这个", "那个"}
-DEADLINE = re.compile(r"(\d+|[一二三四五六七八九十]+)个工作日内|日内|之日起|办理时间[:：]")
-APPLY_WITHIN = re.compile(r"(\d+|[一二三四五六七八九十]+)个?(月|年|天|日|周)内|逾期|有效期")
-COVER_START = re.compile(r"等待期|生效|次月|享受.{0,6}待遇|起享受|开始享受")
+PERSON_TEXT = "".join(WORDS.person_text)
+STOP_BIGRAMS = WORDS.filler_bigrams
+# What a sentence of an item says (knowledge/data/words.yml sentence_kinds).
+DEADLINE = sentence_kind("deadline")
+APPLY_WITHIN = sentence_kind("apply_within")
+COVER_START = sentence_kind("cover_start")
+CONDITION = sentence_kind("condition")
+WHERE_TO_APPLY = sentence_kind("where_to_apply")
+APPLIED_ELSEWHERE = sentence_kind("applied_elsewhere")
+WHERE_TO_GET = sentence_kind("where_to_get")
 MATERIALS_SHOWN = 8
-# Words that make a sentence of an item a condition (前一年内没有…处罚, 满…年, 须…).
-CONDITION = re.compile(r"条件|承诺|符合|满足|不得|须|应当|应在|以上|以内|之内|不超过|累计|年限|周岁|孕周|周以上|方可|才能|仅限")
 CONDITIONS_SHOWN = 3
-# A note of an item that says where it is done (转出或转入地经办机构均可受理).
-WHERE_TO_APPLY = re.compile(r"(均可|可在|可向|到|在).{0,12}(受理|办理)|经办机构.{0,4}受理")
-# A first step that has the application made somewhere else than the 医保 office (户籍所在地乡镇人民政府、街道办事处).
-APPLIED_ELSEWHERE = re.compile(r"乡镇|街道|社区|村（|医院|医疗机构|医药机构|学校|药店|用人单位")
-WHERE_TO_GET = re.compile(r"下载|领取|索取|获取|http|www\.")
 # The item whose gaps and channels a hand-off cites when the conversation names no item.
 GENERAL_ITEM = "002036001001"
 STEP_CHARACTERS = 60
@@ -57,7 +52,7 @@ def fit(lines: list[str], limit: int) -> str:
     text = "\n".join(lines)
     if utf8_len(text) <= limit:
         return text
-    note = "……（内容较长，已省略部分，可分项提问）"
+    note = say("answer.cut")
     kept: list[str] = []
     for line in lines:
         if utf8_len("\n".join(kept + [line, note])) > limit:
@@ -78,6 +73,11 @@ def _phone_line(phone: Fact) -> str:
     owner = phone.extra.get("hospital") or phone.extra.get("unit") or ""
     qualifier = f"（{phone.extra['qualifier']}）" if phone.extra.get("qualifier") else ""
     return f"{owner}：{phone.text}{qualifier}" if owner else f"{phone.text}{qualifier}"
+
+
+def _online(text: str) -> bool:
+    """A channel's text names an online way (线上, 网上)."""
+    return any(mark in text for mark in WORDS.online_marks)
 
 
 def _unique(values: list[str]) -> list[str]:
@@ -119,36 +119,37 @@ class Composer:
 
     def materials(self, entry: ItemGuide, person_type: str | None, full: bool, words: str = "") -> list[str]:
         if not entry.materials:
-            return ["办理材料：该文件此项未列具体材料。"]
+            return [say("answer.materials_none")]
         general = [m for m in entry.materials if not m.condition]
         conditional = sorted((m for m in entry.materials if m.condition),
                              key=lambda m: not _condition_applies(m.condition or "", person_type, words))
         ordered = general + conditional
         relevant = [m for m in conditional if _condition_applies(m.condition or "", person_type, words)]
         shown = ordered if full else ordered[: max(MATERIALS_SHOWN, len(general) + len(relevant))]
-        lines = ["办理材料："] + [f"{i}. {m.text}{_condition(m)}" for i, m in enumerate(shown, 1)]
+        lines = [say("answer.materials")] + [f"{i}. {m.text}{_condition(m)}" for i, m in enumerate(shown, 1)]
         if len(shown) < len(ordered):
-            lines.append(f"另有{len(ordered) - len(shown)}项适用于特定情形的材料，回复“全部材料”查看完整清单。")
+            lines.append(say("answer.materials_more", count=len(ordered) - len(shown)))
         return lines
 
     def office(self, entry: ItemGuide, region: Region) -> list[str]:
         lines = [line for line in self.how_to_apply(entry) if APPLIED_ELSEWHERE.search(line)]
         for office in entry.offices or self._city_offices(entry, region):
-            lines.append(f"办理地点（{office.extra['unit']}）：{office.text}")
+            lines.append(say("answer.office", unit=office.extra["unit"], address=office.text))
         if not entry.offices and lines:
-            lines.append(f"（{entry.document.citation}此项未列{region.name}的办理地点，以上为市本级）")
-        channel = entry.sections.get("办理渠道")
-        if channel and (not entry.offices or "线上" in channel.text or "网上" in channel.text):
-            lines.append(f"办理渠道：{_shorten(channel.text, 160)}")
-        accepting = entry.sections.get("受理单位")
+            lines.append(say("answer.office_of_city", citation=entry.document.citation, region=region.name))
+        channel = entry.section("channel")
+        if channel and (not entry.offices or _online(channel.text)):
+            lines.append(say("answer.channel", text=_shorten(channel.text, 160)))
+        accepting = entry.section("accepting_unit")
         if accepting and not entry.offices:
-            lines.append(f"受理单位：{_shorten(accepting.text, 100)}")
+            lines.append(say("answer.accepting_unit", text=_shorten(accepting.text, 100)))
         if not entry.offices:
-            lines += [f"说明：{text}" for text in _unique([n.text for n in entry.notes]) if WHERE_TO_APPLY.search(text)]
+            lines += [say("answer.note", text=text) for text in _unique([n.text for n in entry.notes])
+                      if WHERE_TO_APPLY.search(text)]
         if not lines:
-            lines.append("该文件此项未列办理地点。")
+            lines.append(say("answer.office_none"))
         if entry.offices and region.level == "city" and entry.document.county_offices:
-            lines.append("（以上为市本级；各区县的地址可告诉我区县名查询）")
+            lines.append(say("answer.offices_of_counties"))
         return lines
 
     def _city_offices(self, entry: ItemGuide, region: Region) -> list[Fact]:
@@ -163,25 +164,25 @@ class Composer:
         return [_phone_line(p) for p in entry.phones if p.extra["kind"] in kinds]
 
     def phone(self, entry: ItemGuide, person_type: str | None = None) -> list[str]:
-        phones = [p for p in entry.phones if p.extra["kind"] in ("查询", "办理")]
-        if person_type in ("职工", "居民") and any(p.extra.get("qualifier") == person_type for p in phones):
+        phones = [p for p in entry.phones if p.extra["kind"] in CONSULT_PHONE_KINDS]
+        if person_type and any(p.extra.get("qualifier") == person_type for p in phones):
             phones = [p for p in phones if p.extra.get("qualifier") in (person_type, None)]
         query = _unique([_phone_line(p) for p in phones])
-        hospitals = _unique(self.phones(entry, ("医院",)))
-        lines = [f"咨询电话：{'；'.join(query)}"] if query else []
+        hospitals = _unique(self.phones(entry, (HOSPITAL_PHONE_KIND,)))
+        lines = [say("answer.consult_phones", phones="；".join(query))] if query else []
         if hospitals:
-            lines.append("可受理的医院及电话：" + "；".join(hospitals))
+            lines.append(say("answer.hospital_phones", phones="；".join(hospitals)))
         return lines
 
     def supervision(self, entry: ItemGuide) -> list[str]:
-        numbers = _unique(self.phones(entry, ("监督",)))
-        return [f"监督电话：{'；'.join(numbers)}"] if numbers else []
+        numbers = _unique(self.phones(entry, (SUPERVISION_PHONE_KIND,)))
+        return [say("answer.supervision_phones", phones="；".join(numbers))] if numbers else []
 
     def time_limit(self, entry: ItemGuide) -> list[str]:
-        limits = "；".join(f"{t.text}{_condition(t)}" for t in entry.time_limits) or "该文件此项未写办理时限"
-        lines = [f"办理时限：{limits}"]
+        limits = "；".join(f"{t.text}{_condition(t)}" for t in entry.time_limits) or say("answer.time_limit_none")
+        lines = [say("answer.time_limit", limits=limits)]
         deadlines = [f.text for f in entry.process + entry.notes if DEADLINE.search(f.text)]
-        lines += [f"注意：{_shorten(text, 90)}" for text in deadlines[:2]]
+        lines += [say("answer.caution", text=_shorten(text, 90)) for text in deadlines[:2]]
         return lines
 
     def deadline(self, entry: ItemGuide, words: str) -> list[str]:
@@ -190,17 +191,17 @@ class Composer:
         texts = [f.text for f in entry.process + entry.notes + form_notes
                  if DEADLINE.search(f.text) or APPLY_WITHIN.search(f.text)]
         if texts:
-            return [f"申请期限：{_shorten(text, 120)}" for text in _unique(texts)[:2]]
-        return [f"{entry.document.citation}此项没有写申请期限（多久之内必须申请）。"
-                "（办理时限是经办机构受理后办结的时间，不是申请期限。）"] + self._said_elsewhere(entry, words, DEADLINE)
+            return [say("answer.deadline", text=_shorten(text, 120)) for text in _unique(texts)[:2]]
+        return [say("answer.deadline_none", citation=entry.document.citation)] + \
+            self._said_elsewhere(entry, words, DEADLINE)
 
     def cover_start(self, entry: ItemGuide, words: str) -> list[str]:
         """When the cover or benefit starts (waiting periods): the item's own words on it, or that it says nothing."""
         texts = [n.text for n in entry.notes + [n for f in entry.forms for n in f.extra.get("notes", [])]
                  if COVER_START.search(n.text)]
         if texts:
-            return [f"待遇时间：{_shorten(text, 150)}" for text in _unique(texts)[:2]]
-        return [f"{entry.document.citation}此项没有写待遇从什么时候开始（生效时间、等待期）。"] + \
+            return [say("answer.cover_start", text=_shorten(text, 150)) for text in _unique(texts)[:2]]
+        return [say("answer.cover_start_none", citation=entry.document.citation)] + \
             self._said_elsewhere(entry, words, COVER_START)
 
     def _said_elsewhere(self, entry: ItemGuide, words: str, kind: re.Pattern[str]) -> list[str]:
@@ -210,29 +211,27 @@ class Composer:
             return []
         found = [p for p in self.kb.passages(entry.document.id, self.question_grams(entry, words), limit=10)
                  if kind.search(p.text) and p.item_key != entry.key]
-        return [f"该文件在“{found[0].item_name}”中写道：{_shorten(found[0].text, 150)}"] if found else []
+        return [say("answer.said_elsewhere", item=found[0].item_name, text=_shorten(found[0].text, 150))] if found else []
 
     def process(self, entry: ItemGuide, whole_steps: bool) -> list[str]:
         """The steps of the process: each whole when the process is all that is asked, else their beginnings."""
         if entry.process:
-            return ["办理流程："] + [step.text if whole_steps else _shorten(step.text, STEP_CHARACTERS)
-                                 for step in entry.process]
-        steps = entry.sections.get("办理环节")
+            return [say("answer.process")] + [step.text if whole_steps else _shorten(step.text, STEP_CHARACTERS)
+                                              for step in entry.process]
+        steps = entry.section("steps")
         if not steps:
-            return ["该文件此项未写办理流程。"]
-        return [f"办理环节：{steps.text}"] + [f"说明：{_shorten(n.text, 150)}" for n in entry.notes[:2]]
+            return [say("answer.process_none")]
+        return [say("answer.steps", text=steps.text)] + [say("answer.note", text=_shorten(n.text, 150))
+                                                         for n in entry.notes[:2]]
 
     def eligibility(self, entry: ItemGuide, person_type: str | None, words: str) -> list[str]:
-        lines = []
-        who = entry.sections.get("服务对象")
-        if who:
-            lines.append(f"服务对象：{_shorten(who.text, 200)}")
+        lines = self.served(entry)
         lines += self.persons_case(entry, person_type, words)
-        lines += [f"条件：{_shorten(text, 150)}" for text in self.conditions(entry, words)]
-        accepting = entry.sections.get("受理单位")
+        lines += [say("answer.condition", text=_shorten(text, 150)) for text in self.conditions(entry, words)]
+        accepting = entry.section("accepting_unit")
         if accepting:
-            lines.append(f"受理单位：{_shorten(accepting.text, 100)}")
-        lines += [f"说明：{_shorten(n.text, 120)}" for n in entry.notes[:2] if not CONDITION.search(n.text)]
+            lines.append(say("answer.accepting_unit", text=_shorten(accepting.text, 100)))
+        lines += [say("answer.note", text=_shorten(n.text, 120)) for n in entry.notes[:2] if not CONDITION.search(n.text)]
         lines += self.how_to_apply(entry)
         lines += self.materials(entry, person_type, False, words)
         return lines
@@ -246,7 +245,7 @@ class Composer:
         first = [pointed[0].text] if pointed else []
         asked = _unique(first + [p.text for p in pointed if CONDITION.search(p.text)])
         texts = [n.text for n in entry.notes] + [n.text for f in entry.forms for n in f.extra.get("notes", [])] + \
-            [s.text for name, s in entry.sections.items() if "条件" in name]
+            [s.text for s in entry.condition_sections()]
         found = [text for text in texts if CONDITION.search(text) and not any(a in text for a in asked)]
         return _unique(asked + found)[:CONDITIONS_SHOWN]
 
@@ -260,29 +259,30 @@ class Composer:
                          for c in [f.condition]])
         if not materials and not limits:
             return []
-        lines = [f"您的情况（{'、'.join(cases)}）："]
+        lines = [say("answer.persons_case", cases="、".join(cases))]
         if materials:
-            lines.append("需要材料：" + "；".join(_unique(materials)))
+            lines.append(say("answer.persons_materials", materials="；".join(_unique(materials))))
         if limits:
-            lines.append("办理时限：" + "；".join(_unique(limits)))
+            lines.append(say("answer.time_limit", limits="；".join(_unique(limits))))
         return lines
 
     def online(self, entry: ItemGuide) -> list[str]:
         channels = _unique([c.text for c in entry.online_channels])
         if channels:
-            return ["线上办理：" + "；".join(channels)]
-        channel = entry.sections.get("办理渠道")
-        accepting = entry.sections.get("受理单位")
-        if channel and ("网上" in channel.text or "线上" in channel.text):
-            lines = [f"办理渠道：{_shorten(channel.text, 200)}"]
+            return [say("answer.online", channels="；".join(channels))]
+        channel = entry.section("channel")
+        accepting = entry.section("accepting_unit")
+        if channel and _online(channel.text):
+            lines = [say("answer.channel", text=_shorten(channel.text, 200))]
             if accepting and not entry.offices:
-                lines.append(f"受理单位：{_shorten(accepting.text, 100)}")
+                lines.append(say("answer.accepting_unit", text=_shorten(accepting.text, 100)))
             return lines
         return []
 
     def form(self, entry: ItemGuide, words: str = "") -> list[str]:
-        asks_seal = "章" in words
-        with_forms = [m for m in entry.materials if "《" in m.text or "表" in m.text or (asks_seal and "章" in m.text)]
+        asks_seal = any(word in words for word in WORDS.seal_words)
+        with_forms = [m for m in entry.materials if any(mark in m.text for mark in WORDS.form_marks)
+                      or (asks_seal and any(word in m.text for word in WORDS.seal_words))]
         lines = [f"- {m.text}{_condition(m)}" for m in with_forms]
         named = " ".join(lines)
         for form in entry.forms:
@@ -290,8 +290,8 @@ class Composer:
                 number = f"（{form.extra['number']}）" if form.extra.get("number") else ""
                 lines.append(f"- 《{form.text}》{number}")
         if not lines:
-            return ["该文件此项未列需要填写的表格。"]
-        return ["需要填写的表格："] + lines + self.where_to_get_forms(entry)
+            return [say("answer.forms_none")]
+        return [say("answer.forms")] + lines + self.where_to_get_forms(entry)
 
     @staticmethod
     def where_to_get_forms(entry: ItemGuide) -> list[str]:
@@ -299,16 +299,17 @@ class Composer:
         forms whose template the document prints."""
         texts = [n.text for n in entry.notes] + [n.text for f in entry.forms for n in f.extra.get("notes", [])] + \
             [s.text for s in entry.sections.values()] + [c.text for c in entry.online_channels]
-        lines = [f"表格获取：{_shorten(text, 120)}" for text in _unique(texts) if WHERE_TO_GET.search(text)][:2]
+        lines = [say("answer.where_to_get_forms", text=_shorten(text, 120))
+                 for text in _unique(texts) if WHERE_TO_GET.search(text)][:2]
         printed = [f"《{form.text}》{('（' + form.extra['number'] + '）') if form.extra.get('number') else ''}"
                    for form in entry.forms if form.extra.get("attached")]
         if printed:
-            lines.append(f"表格样式附在{entry.document.citation}中：" + "、".join(printed[:3]))
+            lines.append(say("answer.forms_printed", citation=entry.document.citation, forms="、".join(printed[:3])))
         return lines
 
     def legal_basis(self, entry: ItemGuide) -> list[str]:
         if entry.legal_basis:
-            return ["设定依据："] + [f"{i}. {f.text}" for i, f in enumerate(entry.legal_basis, 1)]
+            return [say("answer.legal_basis")] + [f"{i}. {f.text}" for i, f in enumerate(entry.legal_basis, 1)]
         return []
 
     # Putting it together ----------------------------------------------------------------------------
@@ -317,11 +318,11 @@ class Composer:
                full: bool, words: str) -> str:
         """The answer to `aspects` of one entry for the guide's region, ending with the sources it used."""
         region = guide.region
-        header = f"【{entry.name}｜{region.label if region else guide.document.region}】"
+        header = say("answer.header", name=entry.name, region=region.label if region else guide.document.region)
         body: list[str] = []
         if guide.merged_note is not None:
-            body.append(f"{guide.document.citation}未单列该事项，并入“{entry.name}”办理（清单原文：“"
-                         f"{_shorten(guide.merged_note.text, 60)}”）。")
+            body.append(say("answer.merged", citation=guide.document.citation, name=entry.name,
+                            text=_shorten(guide.merged_note.text, 60)))
         gaps: list[str] = []
         extra_sources: set[str] = set()
         if "conditions" in aspects and not {"materials", "form", "eligibility", "overview"} & set(aspects):
@@ -333,14 +334,14 @@ class Composer:
                 gaps += self._gap_lines(guide, entry, aspect)
             body += [line for line in _unique(lines) if line not in body]
         body += [line for line in _unique(gaps) if line not in body]
-        related = [f"相关说明：{_shorten(text, 150)}" for text in self.related_notes(entry, words, body)]
+        related = [say("answer.related", text=_shorten(text, 150)) for text in self.related_notes(entry, words, body)]
         general = self.general_notes(guide, entry, aspects, words)
         notes = self._conflict_lines(self.kb.conflicts(entry.code or guide.code, guide.document.id), aspects)
         if notes or general:
             extra_sources.add(provincial_list().id)
         sources = [documents()[guide.document.id].citation] + [documents()[d].citation for d in sorted(extra_sources)
                                                                 if d != guide.document.id]
-        footer = "来源：" + "、".join(_unique(sources))
+        footer = say("answer.sources", citations="、".join(_unique(sources)))
         text = fit([header] + body + related + general + notes, self.limit - utf8_len(footer) - 1)
         return f"{text}\n{footer}"
 
@@ -353,11 +354,12 @@ class Composer:
         bodies = [lines[1:-1] for lines in rendered]
         common = [line for line in bodies[0] if all(line in body for body in bodies[1:]) and not line.endswith("：")]
         region = guide.region.label if guide.region else guide.document.region
-        lines = [f"【{name}｜{region}】", f"{guide.document.citation}中分为{len(entries)}项，分别说明："] + common
+        lines = [say("answer.header", name=name, region=region),
+                 say("answer.several", citation=guide.document.citation, count=len(entries))] + common
         for entry, body in zip(entries, bodies):
             lines.append(f"〔{entry.name}〕")
-            lines += [line for line in body if line not in common] or ["同上。"]
-        footer = next(line for line in reversed(rendered[0]) if line.startswith("来源："))
+            lines += [line for line in body if line not in common] or [say("answer.same_as_above")]
+        footer = rendered[0][-1]
         return f"{fit(lines, self.limit - utf8_len(footer) - 1)}\n{footer}"
 
     def question_grams(self, entry: ItemGuide, words: str) -> list[str]:
@@ -378,17 +380,18 @@ class Composer:
 
     def general_notes(self, guide: Guide, entry: ItemGuide, aspects: list[str], words: str) -> list[str]:
         """The Hunan 2025 list's notes that hold for every item (bank account, proxies) where they apply."""
-        hunan = guide.region is not None and guide.region.province == "湖南省"
+        hunan = guide.region is not None and guide.region.province == provincial_list().region
         if not hunan or not set(aspects) & {"materials", "overview", "eligibility"}:
             return []
         own_words = " ".join(m.text for m in entry.materials + entry.notes)
         lines = []
         for note in self.kb.general_notes(provincial_list().id):
-            about_payment = guide.document.is_provincial_list and "报销" in note.text and (
-                "报销" in entry.name or "支付" in entry.name or "支取" in entry.name)
-            about_proxy = "委托" in note.text and "委托" in situations_in(words) and "委托" not in own_words
+            proxy = WORDS.proxy
+            about_payment = guide.document.is_provincial_list and WORDS.payment_note_word in note.text and any(
+                word in entry.name for word in WORDS.payment_words)
+            about_proxy = proxy in note.text and proxy in situations_in(words) and proxy not in own_words
             if about_payment or about_proxy:
-                lines.append(f"湖南省2025年版清单说明：{_shorten(note.text, 120)}")
+                lines.append(say("answer.hunan_note", text=_shorten(note.text, 120)))
         return lines
 
     def _aspect(self, guide: Guide, entry: ItemGuide, aspect: str, person_type: str | None, full: bool,
@@ -410,9 +413,8 @@ class Composer:
         if aspect == "cover_start":
             return self.cover_start(entry, words)
         if aspect == "conditions":
-            who = entry.sections.get("服务对象")
-            return ([f"服务对象：{_shorten(who.text, 200)}"] if who else []) + \
-                [f"条件：{_shorten(text, 150)}" for text in self.conditions(entry, words)] + \
+            return self.served(entry) + \
+                [say("answer.condition", text=_shorten(text, 150)) for text in self.conditions(entry, words)] + \
                 self.persons_case(entry, person_type, words)
         if aspect == "eligibility":
             return self.eligibility(entry, person_type, words)
@@ -429,7 +431,7 @@ class Composer:
             if not basis:
                 return []
             extra_sources.add(provincial_list().id)
-            return (self._gap_lines(guide, entry, "legal_basis") + ["湖南省2025年版事项清单列明的设定依据："]
+            return (self._gap_lines(guide, entry, "legal_basis") + [say("answer.hunan_legal_basis")]
                     + [f"{i}. {text}" for i, text in enumerate(basis, 1)])
         if aspect == "amount":
             return []
@@ -438,14 +440,20 @@ class Composer:
     @staticmethod
     def how_to_apply(entry: ItemGuide) -> list[str]:
         """The first step of the process: where and how the application is made."""
-        return [f"如何申请：{_shorten(entry.process[0].text, 90)}"] if entry.process else []
+        return [say("answer.how_to_apply", text=_shorten(entry.process[0].text, 90))] if entry.process else []
+
+    @staticmethod
+    def served(entry: ItemGuide) -> list[str]:
+        """Whom the item serves (服务对象), in the document's words."""
+        who = entry.section("served")
+        return [say("answer.served", text=_shorten(who.text, 200))] if who else []
 
     def overview(self, guide: Guide, entry: ItemGuide, person_type: str | None, words: str) -> list[str]:
         lines = self.how_to_apply(entry) + self.materials(entry, person_type, False, words)
         lines += self.time_limit(entry)
         lines += self.office(entry, guide.region)[:3]
         lines += self.online(entry)
-        lines.append("还可以问我：电话、办理流程、要填的表、能不能办。")
+        lines.append(say("answer.ask_more"))
         return lines
 
     def _gap_lines(self, guide: Guide, entry: ItemGuide, aspect: str) -> list[str]:
@@ -455,9 +463,9 @@ class Composer:
         lines = [gap.statement for gap in gaps if wanted & set(gap.aspects)]
         if not lines:
             title = ASPECT_TITLES.get(aspect, aspect)
-            lines.append(f"{guide.document.citation}此项未写{title}。")
+            lines.append(say("answer.not_written", citation=guide.document.citation, title=title))
         if aspect == "phone":  # the one number the item does give, said for what it is
-            lines += [f"此项只写了{line}（受理投诉、监督）" for line in self.supervision(entry)]
+            lines += [say("answer.only_supervision", line=line) for line in self.supervision(entry)]
         if aspect in ("phone", "supervision", "office", "amount"):
             lines += self._offers(guide, entry)
         return lines
@@ -466,10 +474,10 @@ class Composer:
         offers = []
         channels = _unique([c.text for c in entry.online_channels])
         if channels:
-            offers.append("可通过线上渠道办理或咨询：" + "；".join(channels))
-        channel = entry.sections.get("办理渠道")
+            offers.append(say("answer.online_offer", channels="；".join(channels)))
+        channel = entry.section("channel")
         if channel and not entry.offices:
-            offers.append(f"该文件写明的办理渠道：{_shorten(channel.text, 120)}")
+            offers.append(say("answer.channel_offer", text=_shorten(channel.text, 120)))
         return offers
 
     @staticmethod
@@ -480,11 +488,10 @@ class Composer:
             if conflict.aspect not in relevant:
                 continue
             if conflict.hunan2025 is not None:
-                lines.append(f"提示：湖南省2025年版清单此项{ASPECT_TITLES.get(conflict.aspect, '')}为"
-                             f"“{_shorten(conflict.hunan2025.text, 80)}”，与本指南不同；清单规定已有规定与其不一致的按清单执行，"
-                             "办理时请以经办窗口口径为准。")
+                lines.append(say("answer.hunan_differs", title=ASPECT_TITLES.get(conflict.aspect, ""),
+                                 text=_shorten(conflict.hunan2025.text, 80)))
             elif conflict.note:
-                lines.append(f"提示：{_shorten(conflict.note, 120)}")
+                lines.append(say("answer.conflict_note", text=_shorten(conflict.note, 120)))
             if len(lines) == 2:
                 break
         return lines
@@ -493,40 +500,40 @@ class Composer:
 def handoff_text(kb: KnowledgeBase, region: Region | None, item: str | None, limit: int) -> str:
     """The 咨询 and 监督 phones for the user's region (and item), or what the documents offer instead."""
     if region is None:
-        return ("人工咨询请拨打参保地医保经办机构的电话。告诉我您的参保地（如“耒阳”“长沙望城区”）和事项，我可以查到对应的咨询电话和监督电话。")
+        return say("handoff.no_region")
     if not region.covered:
-        return f"“{region.name}”不在我的资料范围内，请联系当地医保经办机构。"
+        return say("handoff.not_covered", place=region.name)
     if item:
         guide = kb.guide(item, region)
         query = [p.text + (f"（{p.extra['qualifier']}）" if p.extra.get("qualifier") else "")
-                 for e in guide.entries for p in e.phones if p.extra["kind"] in ("查询", "办理")]
-        supervision = [p.text for e in guide.entries for p in e.phones if p.extra["kind"] == "监督"]
+                 for e in guide.entries for p in e.phones if p.extra["kind"] in CONSULT_PHONE_KINDS]
+        supervision = [p.text for e in guide.entries for p in e.phones if p.extra["kind"] == SUPERVISION_PHONE_KIND]
     else:
         guide = kb.guide(GENERAL_ITEM, region)
         phones = kb.unit_phones(guide.document.id, region.unit) if region.unit else {}
-        query = (phones.get("查询", []) + phones.get("办理", []))[:1]
-        supervision = phones.get("监督", [])[:2]
+        query = [number for kind in CONSULT_PHONE_KINDS for number in phones.get(kind, [])][:1]
+        supervision = phones.get(SUPERVISION_PHONE_KIND, [])[:2]
     query, supervision = list(dict.fromkeys(query)), list(dict.fromkeys(supervision))
-    lines = [f"需要人工帮助的话，可以联系{region.label}的医保经办机构："]
+    lines = [say("handoff.intro", region=region.label)]
     if query:
-        lines.append("咨询电话：" + "；".join(query) + ("" if item else "（各事项的咨询电话可能不同，告诉我事项可查准确号码）"))
+        lines.append(say("answer.consult_phones", phones="；".join(query)) + ("" if item else say("handoff.phones_differ")))
     if supervision:
-        lines.append("监督电话：" + "；".join(supervision))
+        lines.append(say("answer.supervision_phones", phones="；".join(supervision)))
     if not query and not supervision:
         lines += [gap.statement for gap in guide.gaps if {"phone", "supervision"} & set(gap.aspects)][:1]
         channels = list(dict.fromkeys(c.text for e in guide.entries for c in e.online_channels))
         if channels:
-            lines.append("可通过以下渠道咨询办理：" + "；".join(channels))
-    lines.append(f"来源：{guide.document.citation}")
+            lines.append(say("handoff.channels", channels="；".join(channels)))
+    lines.append(say("answer.sources", citations=guide.document.citation))
     return fit(lines, limit)
 
 
 def absent_item_statement(guide: Guide, name: str) -> str:
     """The serving document has no such item: the sentence that says so."""
     region = guide.region.label if guide.region else guide.document.region
-    return f"{guide.document.citation}（适用于{region}）没有列出“{name}”这一事项。"
+    return say("answer.absent_item", citation=guide.document.citation, region=region, name=name)
 
 
 def gap_reply_for_absent_item(guide: Guide, name: str) -> str:
     """The serving document has no such item, and nothing of it comes close."""
-    return absent_item_statement(guide, name)[:-1] + "，我无法给出它的材料、时限或电话。请向参保地医保经办机构咨询。"
+    return say("answer.absent_item_no_answer", statement=absent_item_statement(guide, name)[:-1])

@@ -20,24 +20,21 @@ from actions.compose import Reply, handoff_text
 from actions.config import FAILED_TURNS_BEFORE_HANDOFF, MAX_REPLY_BYTES, knowledge_base
 from actions.service import ConversationState, Dialogue, numbered, slot_region
 from actions.turn_record import reply_metadata
-from actions.understanding import read_facts, understand
+from actions.understanding import WORDS, read_facts, understand
 from actions.verdict import verdict_text
+from knowledge.bot_texts import say
 from knowledge.query import KnowledgeBase
 from knowledge.text import normalize
 from knowledge.trees import Question, Tree
+from knowledge.words import alternatives
 
 # "算了" stops a dialog only as a message of its own (结算了 is an answer): at its start, or a longer phrase anywhere.
-STOP = re.compile(r"^(算了|不办了|不问了|不用了|取消|退出|结束|停止|先不办)|(不办了|不问了|不想办了|先不办了|不用问了|算了吧)")
-RESTART_WORDS = ("重新开始", "从头开始", "重来", "重新来", "再来一遍", "从头来")
-DONT_KNOW_WORDS = ("不知道", "不清楚", "不确定", "不懂", "什么意思", "啥意思", "有什么区别", "什么区别", "区别是",
-                   "搞不清", "不太明白", "不明白", "说不准")
+STOP = re.compile(f"^{alternatives(WORDS.stop_starts)}|{alternatives(WORDS.stop_anywhere)}")
 STOPPED, UNCLEAR = "stopped", "unclear"
 # Bytes kept free in a turn that answers a question in between, for the dialog's own question after it (WeChat
 # sends one text per turn).
 QUESTION_ROOM = 600
 FORM_NAME = "eligibility_form"
-WAITING = "这要看适用哪一项。回答完下面的问题，我会一并告诉您要带的材料、办理地点、时限和电话。"
-NOT_UNDERSTOOD = "抱歉，我没听懂这个回答。请回复选项的序号或名称；说“不知道”我来解释区别，说“算了”可以结束。"
 
 
 def tree_for(kb: KnowledgeBase, tracker: Tracker) -> Tree | None:
@@ -67,8 +64,8 @@ class ValidateEligibilityForm(Action):
         asked = tree.next_question(facts)
         if STOP.search(typed):
             return [SlotSet("eligibility_facts", facts), SlotSet("eligibility_leaf", STOPPED)]
-        if any(word in typed for word in RESTART_WORDS):
-            dispatcher.utter_message(text="好的，我们从头开始。")
+        if any(word in typed for word in WORDS.restart_words):
+            dispatcher.utter_message(text=say("eligibility.restart"))
             return self._settle(tree, {}, [SlotSet("failed_turns", 0)])
         told = read_facts(tree, text, asked)
         request = understand(kb, tracker.latest_message)
@@ -76,12 +73,12 @@ class ValidateEligibilityForm(Action):
         if request.region and request.region.id != tracker.get_slot("region"):
             events.append(SlotSet("region", request.region.id))
             if not told:
-                dispatcher.utter_message(text=f"好的，按{request.region.label}的规定回答。")
+                dispatcher.utter_message(text=say("eligibility.region_rule", region=request.region.label))
                 return self._settle(tree, facts, events)
         if told:
             facts.update(told)
             return self._settle(tree, facts, events + [SlotSet("failed_turns", 0)])
-        if any(word in typed for word in DONT_KNOW_WORDS) and asked is not None:
+        if any(word in typed for word in WORDS.dont_know_words) and asked is not None:
             dispatcher.utter_message(text=asked.explain)
             return self._settle(tree, facts, events)
         if request.items or (request.aspects and request.intent.startswith("ask_")):
@@ -91,7 +88,7 @@ class ValidateEligibilityForm(Action):
         if failed >= FAILED_TURNS_BEFORE_HANDOFF:
             return [SlotSet("eligibility_facts", facts), SlotSet("eligibility_leaf", UNCLEAR),
                     SlotSet("failed_turns", 0)]
-        dispatcher.utter_message(text=NOT_UNDERSTOOD)
+        dispatcher.utter_message(text=say("eligibility.not_understood"))
         return self._settle(tree, facts, events + [SlotSet("failed_turns", failed)])
 
     @staticmethod
@@ -111,13 +108,13 @@ class ValidateEligibilityForm(Action):
         """A fact question in the middle of the dialog: answered when it names its item, then the form asks
         its question again."""
         if not request.items:
-            dispatcher.utter_message(text=WAITING)
+            dispatcher.utter_message(text=say("eligibility.waiting"))
             return
         state = ConversationState(slot_region(kb, tracker), None, [], tracker.get_slot("person_type"), None, [], None)
         replies, _ = Dialogue(kb, state, request, start_trees=False, limit=MAX_REPLY_BYTES - QUESTION_ROOM).respond()
         for reply in replies:
             dispatcher.utter_message(text=reply.text)
-        dispatcher.utter_message(text="我们接着刚才的问题：")
+        dispatcher.utter_message(text=say("eligibility.resume"))
 
 
 class ActionAskEligibilityLeaf(Action):
@@ -151,10 +148,10 @@ class ActionEligibilityResult(Action):
                 SlotSet("requested_slot", None), SlotSet("pending", None), SlotSet("options", [])]
         leaf = next((leaf for leaf in tree.leaves if leaf.id == leaf_id), None) if tree else None
         if leaf_id == STOPPED or tree is None:
-            dispatcher.utter_message(text="好的，先到这里。需要时随时再问我，也可以直接问某个事项的材料、地点、电话或时限。")
+            dispatcher.utter_message(text=say("eligibility.stopped"))
             return done
         if leaf is None or region is None:
-            dispatcher.utter_message(text="看来我没能理解您的情况。" + handoff_text(kb, region, tree.item, MAX_REPLY_BYTES))
+            dispatcher.utter_message(text=say("eligibility.gave_up", handoff=handoff_text(kb, region, tree.item, MAX_REPLY_BYTES)))
             return done
         text, item = verdict_text(kb, tree, leaf, region, said=tracker.get_slot("question") or "")
         dispatcher.utter_message(text=text, **reply_metadata("verdict", [item or tree.item],

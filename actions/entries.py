@@ -61,7 +61,7 @@ def choose_entries(kb: KnowledgeBase, guide: Guide, text: str, person_type: str 
     if len({e.code for e in entries}) == 1:
         base = [e for e in entries if e.key == e.code and e.local_code is None]
         own_name = [e for e in entries if e.name == kb.item_name(e.code or "")
-                    or (e.sections.get("事项名称") and e.sections["事项名称"].text == e.name)]
+                    or ((named := e.section("name")) is not None and named.text == e.name)]
         for preferred in (base, own_name):
             if len(preferred) == 1:
                 return preferred

@@ -15,27 +15,22 @@ from actions.understanding import (PERSON_LIKE_ALIASES, RANK_CLOSE, RANK_MINIMUM
                                    aspects_in, close_candidates, content_bigrams, items_by_text, mentions, pick_option,
                                    read_facts, understand)
 from actions.verdict import verdict_text
+from knowledge.bot_texts import choices, say
 from knowledge.codes import catalogue_code, is_main, main_of, same_family
 from knowledge.query import Guide, ItemGuide, KnowledgeBase, Region, Unanswered
 from knowledge.text import normalize
 
-REGION_QUESTION = "请问您在哪个城市（区县）参保？衡阳、郴州、长沙可答到区县；湖南其他市州和湖北各市请直接输入城市名。"
-REGION_BUTTONS = ["衡阳", "长沙", "郴州", "株洲", "武汉"]
-ITEM_QUESTION = ("请问您想办理哪项医保业务？例如：异地就医备案、门诊慢特病认定、生育津贴、住院费用报销、个人账户支取、参保登记。")
-ITEM_BUTTONS = ["异地就医备案", "门诊慢特病认定", "生育津贴", "住院费用报销", "个人账户一次性支取", "参保登记"]
 # The questions a dialog answers ("how do I", "which one", "can I", "what to bring"); a message whose words ask for
 # phones, addresses, time limits … is answered at once.
 TREE_ASPECTS = {"overview", "materials", "eligibility", "process", "amount"}
 # Up to this many entries of an item the message may mean are answered side by side instead of asked about.
 ENTRIES_ANSWERED_TOGETHER = 3
-NOT_COVERED = ("您说的“{place}”不在我的资料范围内：我只有湖南省（衡阳、郴州、长沙的医保经办办事指南和湖南省2025年版事项清单）"
-               "和湖北省的医保办事资料。医保业务一般向参保地的医保经办机构办理，请咨询参保地医保部门。")
 
 
 def numbered(question: str, options: list[str]) -> Reply:
     """A question with options; the options are also numbered in the text so a digit answers (WeChat)."""
     lines = [question] + [f"{i}. {option}" for i, option in enumerate(options, 1)]
-    return Reply("\n".join(lines + ["（回复序号或名称即可）"]), options)
+    return Reply("\n".join(lines + [say("service.reply_by_number")]), options)
 
 
 class ActionAnswer(Action):
@@ -162,7 +157,7 @@ class Dialogue:
         replies = self._respond_for_item(picked_entry)
         prefix = [topic.statement] if topic is not None else []
         if request.other_topic is not None:
-            prefix.append(f"“{request.other_topic}”不属于医保经办事项，我答不了；下面回答您医保方面的问题。")
+            prefix.append(say("service.other_topic", topic=request.other_topic))
         if prefix and replies and not replies[0].buttons:
             replies[0] = Reply("\n".join(prefix + [replies[0].text]))
         elif prefix:  # before a question (a dialog's or ours), said on its own
@@ -190,9 +185,9 @@ class Dialogue:
                    if document is None or not self.kb.guide(code, region).absent]
         if nearest and not topic.refuse:
             names = "、".join(f"“{self.kb.item_name(code)}”" for code in nearest[:2])
-            lines.append(f"资料里最接近的事项是{names}，可以问我它要带的材料、办理地点和电话。")
+            lines.append(say("service.closest_item", names=names))
         if region is None:
-            lines.append("如需当地医保经办机构的电话，告诉我您的参保地（如“耒阳”“长沙望城区”）即可。")
+            lines.append(say("service.region_for_phone"))
             return "\n".join(lines)
         return "\n".join(lines) + "\n" + handoff_text(self.kb, region, None, MAX_REPLY_BYTES - 600)
 
@@ -201,18 +196,18 @@ class Dialogue:
         if request.ambiguous_regions and not request.region:
             options = [f"{r.city}{r.name}" for r in request.ambiguous_regions]
             state.pending, state.options = "region", [r.id for r in request.ambiguous_regions]
-            return [numbered(f"“{request.ambiguous_regions[0].name}”在多个城市都有，请问是哪一个？", options)]
+            return [numbered(say("service.ambiguous_region", place=request.ambiguous_regions[0].name), options)]
         if state.region is None and state.item is not None and request.destination is None:
             state.region = self.kb.home_region(state.item)  # only 长沙 has 0731-3 (多划个人账户退回)
         if state.region is None:
             state.pending, state.options = "region", []
             prefix = ""
             if request.destination is not None:
-                prefix = f"“{request.destination.name}”是您要去的地方；医保业务向参保地申请。"
-            return [Reply(prefix + REGION_QUESTION, REGION_BUTTONS)]
+                prefix = say("service.destination", place=request.destination.name)
+            return [Reply(prefix + say("service.region_question"), choices("service.region_buttons"))]
         if not state.region.covered:
             state.pending, state.options = None, []
-            return [Reply(NOT_COVERED.format(place=state.region.name))]
+            return [Reply(say("service.not_covered", place=state.region.name))]
         if state.item is None and state.aspects and set(state.aspects) <= {"phone", "supervision", "office"}:
             return [Reply(handoff_text(self.kb, state.region, None, MAX_REPLY_BYTES))]
         national = catalogue_code(state.item or "")
@@ -229,10 +224,10 @@ class Dialogue:
             state.item, state.question = candidates[0], request.text
         if state.item is None and candidates:
             state.pending, state.options = "item", candidates
-            return [numbered("请问您要办理的是下面哪一项？", [self.kb.item_name(code) for code in candidates])]
+            return [numbered(say("service.which_item"), [self.kb.item_name(code) for code in candidates])]
         if state.item is None:
             state.pending, state.options = "item", []
-            return [Reply(ITEM_QUESTION, ITEM_BUTTONS)]
+            return [Reply(say("service.item_question"), choices("service.item_buttons"))]
         return self._answer(picked_entry)
 
     def _ranked_by_text(self) -> list[str]:
@@ -371,7 +366,8 @@ class Dialogue:
                                                        state.person_type, words))]
         if len(entries) > 1 and not self._same_answer(guide, entries):
             state.pending, state.options = "entry", [e.key for e in entries]
-            question = f"“{self.kb.item_name(state.item)}”在{guide.document.citation}中分为以下几项，请问您要办理哪一项？"
+            question = say("service.which_sub_item", item=self.kb.item_name(state.item),
+                           citation=guide.document.citation)
             return [numbered(question, [e.name for e in entries])]
         if picked_entry:
             state.item = picked_entry
@@ -396,7 +392,7 @@ class Dialogue:
         answer = self.composer.render(nearest, entries[0], self.state.aspects, self.state.person_type, False, words) \
             if len(entries) == 1 else self.composer.render_several(nearest, entries, clear[0].name, self.state.aspects,
                                                                    self.state.person_type, words)
-        return f"{absent_item_statement(guide, name)}与您的问题最接近的是下面这一项：\n{answer}"
+        return say("service.nearest_item", statement=absent_item_statement(guide, name), answer=answer)
 
     def _clearly_ranked(self, guide: Guide, entries: list[ItemGuide], words: str) -> list[ItemGuide]:
         """The one entry whose own text the message matches clearly best (诊所 → 医疗机构申请定点), else all."""

@@ -13,15 +13,8 @@ from actions.eligibility import FORM_NAME
 from actions.service import answer_from_knowledge, slot_region
 from actions.turn_record import reply_metadata
 from actions.understanding import WORDS, Request, items_by_text, regions_in, understand
+from knowledge.bot_texts import say
 from knowledge.query import KnowledgeBase, Region
-
-CAPABILITIES = ("我能回答医保经办事项的问题：要带什么材料、去哪里办、咨询和监督电话、办理时限、流程、能不能办、线上渠道和要填的表，"
-                "例如异地就医备案、门诊慢特病认定、生育津贴、医疗费用报销、参保登记、个人账户支取、医保关系转移。")
-OUT_OF_SCOPE = "抱歉，这个问题不属于医保（医疗保障）经办事项，我答不了。" + CAPABILITIES
-# Words that really ask for a person; without them a "handoff" or "out of scope" message naming a service item
-# is answered as a service question (NLU can mistake a long question for either).
-HUMAN_WORDS = ("人工", "客服", "真人", "工作人员", "转接", "找人", "找领导", "找你们领导")
-FALLBACK = "抱歉，我没太明白。可以换个说法，说一下您要办的医保事项和参保地吗？例如：“长沙 生育津贴要什么材料”。"
 
 
 def _region(kb: KnowledgeBase, tracker: Tracker) -> Region | None:
@@ -41,7 +34,9 @@ def names_a_service(kb: KnowledgeBase, tracker: Tracker) -> bool:
     """The message names a service item, describes a situation an eligibility dialog starts from (去世, 生孩子 …)
     or answers the question the assistant just asked (and does not ask for a person)."""
     text = tracker.latest_message.get("text") or ""
-    if any(word in text for word in HUMAN_WORDS):
+    # only words that really ask for a person: a "handoff" or "out of scope" message naming a service item is
+    # answered as a service question (NLU can mistake a long question for either)
+    if any(word in text for word in WORDS.human_words):
         return False
     if tracker.get_slot("pending") or describes_a_situation(kb, text) or kb.unanswered(text) is not None:
         return True
@@ -81,7 +76,7 @@ class ActionOutOfScope(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         if names_a_service(knowledge_base(), tracker):
             return answer_instead(dispatcher, tracker)
-        dispatcher.utter_message(text=OUT_OF_SCOPE, **reply_metadata("out_of_scope"))
+        dispatcher.utter_message(text=say("support.out_of_scope"), **reply_metadata("out_of_scope"))
         return []
 
 
@@ -102,9 +97,9 @@ class ActionFallback(Action):
             return answer_instead(dispatcher, tracker)
         failed = int(tracker.get_slot("failed_turns") or 0) + 1
         if failed >= FAILED_TURNS_BEFORE_HANDOFF:
-            dispatcher.utter_message(text="看来我没能帮上忙。" + handoff_text(kb, _region(kb, tracker),
-                                                                        tracker.get_slot("item"), MAX_REPLY_BYTES),
+            dispatcher.utter_message(text=say("support.not_helped", handoff=handoff_text(
+                kb, _region(kb, tracker), tracker.get_slot("item"), MAX_REPLY_BYTES)),
                                      **reply_metadata("fallback"))
             return [SlotSet("failed_turns", 0)]
-        dispatcher.utter_message(text=FALLBACK, **reply_metadata("fallback"))
+        dispatcher.utter_message(text=say("support.fallback"), **reply_metadata("fallback"))
         return [SlotSet("failed_turns", failed)]

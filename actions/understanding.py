@@ -9,21 +9,21 @@ from knowledge.codes import is_main, parent_of, same_family
 from knowledge.query import ItemMatch, KnowledgeBase, Region, RegionResolution
 from knowledge.text import normalize, occurrences
 from knowledge.trees import Option, Question, Tree
-from knowledge.words import negated, words
+from knowledge.words import alternatives, negated, words
 
 ASPECTS = ("materials", "office", "phone", "supervision", "time_limit", "process", "eligibility", "legal_basis",
            "online", "form", "amount", "deadline", "cover_start")
 INTENT_ASPECTS = {f"ask_{aspect}": aspect for aspect in ASPECTS}
 WORDS = words()
 ASPECT_WORDS = WORDS.aspects
-PERSON_TYPES = ("职工", "灵活就业", "居民", "退休", "单位", "港澳台", "外国人")
 PERSON_WORDS = WORDS.persons
 PERSON_LIKE_ALIASES = WORDS.person_like_aliases
 # Where a place stands: before a destination (我爸要去海南住), after the place of insurance (长沙医保), after a place
 # of origin (邵阳人); the words are in knowledge/data/words.yml.
 DESTINATION_BEFORE = re.compile(f"({'|'.join(WORDS.destination_before)})$")
-INSURED_AFTER = re.compile(f"^(市|县|区)?(的)?(职工|居民)?({'|'.join(WORDS.insured_after)})")
-ORIGIN_AFTER = re.compile(f"^(市|县|区)?({'|'.join(WORDS.origin_after)})")
+INSURED_AFTER = re.compile(f"^{alternatives(WORDS.place_suffixes)}?{alternatives(WORDS.possessive)}?"
+                           f"{alternatives(WORDS.insured_schemes)}?{alternatives(WORDS.insured_after)}")
+ORIGIN_AFTER = re.compile(f"^{alternatives(WORDS.place_suffixes)}?{alternatives(WORDS.origin_after)}")
 ORIGIN_BEFORE = re.compile(f"({'|'.join(WORDS.origin_before)})$")
 
 
@@ -105,7 +105,7 @@ def aspects_in(text: str, intent: str) -> list[str]:
     lowered = normalize(CLAUSE_BREAK.sub("，", text)).lower()
     spans = _aspect_spans(lowered)
     aspects = list(dict.fromkeys(aspect for _, _, aspect, _ in spans))
-    if "supervision" in aspects and "phone" in aspects and "咨询" not in lowered:
+    if "supervision" in aspects and "phone" in aspects and not any(word in lowered for word in WORDS.consult_words):
         aspects.remove("phone")
     weak = [span for span in spans if span[2] == "eligibility" and span[3] in WORDS.weak_eligibility]
     about_item = [span for span in weak if not _aspect_beside(span, spans)] + [
@@ -139,7 +139,7 @@ def person_type_in(text: str, entities: list[dict[str, Any]]) -> str | None:
     if named:  # the longest words first: 没上班 is 居民, not the 上班 inside it
         return max(named, key=lambda pair: pair[0])[1]
     for entity in entities:
-        if entity.get("entity") == "person_type" and entity.get("value") in PERSON_TYPES:
+        if entity.get("entity") == "person_type" and entity.get("value") in PERSON_WORDS:
             return entity["value"]
     return None
 
@@ -189,7 +189,6 @@ def _entity_region(kb: KnowledgeBase, entities: list[dict[str, Any]]) -> Region 
     return None
 
 
-AWAY = "外地"  # the word situations use for any place other than the place of insurance (调到外地+账户)
 
 
 # Words a place name may stand inside without being a place: 保定 in 医保定点, 香港 in 香港人.
@@ -213,7 +212,7 @@ def places_as_away(text: str, places: list[RegionResolution], insured: Region | 
         came_from = ORIGIN_BEFORE.search(typed[: found.start])  # 之前在东莞上班: where the user came from
         if place is None or related or (place.covered and insured is None) or came_from or found.start < last:
             continue
-        pieces += [typed[last : found.start], AWAY]
+        pieces += [typed[last : found.start], WORDS.away]
         last = end
     return "".join(pieces) + typed[last:]
 
@@ -305,7 +304,6 @@ def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]],
     return ordered, typed
 
 
-GENERIC_VERBS = ("申请", "办")  # words of any situation pattern that say nothing of which item
 
 
 def _adds_to(situation: ItemMatch, parent: ItemMatch) -> bool:
@@ -317,7 +315,7 @@ def _adds_to(situation: ItemMatch, parent: ItemMatch) -> bool:
             piece = rest[start : start + size]
             if len(piece) == size and piece in parent.matched:
                 rest = rest.replace(piece, " ")
-    for word in WORDS.filler + GENERIC_VERBS:
+    for word in WORDS.filler + WORDS.generic_verbs:
         rest = rest.replace(word, " ")
     return len(rest.replace(" ", "")) >= 2
 
@@ -487,9 +485,6 @@ def understand(kb: KnowledgeBase, latest_message: dict[str, Any]) -> Request:
 
 
 DIGIT = re.compile(r"^\s*(\d{1,2})\s*[.、)）]?\s*$")
-CORRECTION_WORDS = ("不对", "错了", "说错", "搞错", "弄错", "更正", "改一下")
-YES_STARTS = ("是", "对", "有", "嗯", "已经", "已", "办了", "好")
-NO_STARTS = ("不是", "没有", "没", "不", "否", "还没", "未", "无")
 SHORT_ANSWER = 8  # characters: a bare 是/不是 answers the question just asked
 
 
@@ -551,10 +546,10 @@ def _answer_to(asked: Question, text: str, typed: str, other_facts: bool) -> Opt
     if index is not None:
         return asked.options[index]
     values = {option.value for option in asked.options}
-    if other_facts or values != {"yes", "no"} or len(typed) > SHORT_ANSWER or any(w in typed for w in CORRECTION_WORDS):
+    if other_facts or values != {"yes", "no"} or len(typed) > SHORT_ANSWER or any(w in typed for w in WORDS.correction_words):
         return None
-    if typed.startswith(NO_STARTS):
+    if typed.startswith(WORDS.no_starts):
         return asked.option("no")
-    if typed.startswith(YES_STARTS):
+    if typed.startswith(WORDS.yes_starts):
         return asked.option("yes")
     return None

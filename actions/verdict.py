@@ -6,6 +6,7 @@ from typing import Iterable
 from actions.compose import GENERAL_ITEM, Composer, gap_reply_for_absent_item, utf8_len
 from actions.config import MAX_REPLY_BYTES
 from actions.entries import choose_entries
+from knowledge.bot_texts import say
 from knowledge.codes import catalogue_code
 from knowledge.manifest import provincial_list
 from knowledge.query import KnowledgeBase, Region
@@ -20,13 +21,14 @@ def verdict_text(kb: KnowledgeBase, tree: Tree, leaf: Leaf, region: Region, aske
     `said` point to. Where the user asked about another item (`asked_item`), whom that one serves, in its own
     words. Returns the text and the entry the conversation goes on about."""
     serving = kb.guide(tree.item or GENERAL_ITEM, region).document  # the document that serves the region
-    lines = [f"【判断结果｜{region.label}】", f"判断：{leaf.verdict_for(serving.id)}"]
+    lines = [say("eligibility.verdict_header", region=region.label),
+             say("eligibility.verdict", verdict=leaf.verdict_for(serving.id))]
     item = leaf.item_for(serving.id)
     if asked_item is not None and item is not None and catalogue_code(asked_item) != item:
         lines += _whom_it_serves(kb, asked_item, region)
     if item is None:
         lines += [f"{rule.say}（{rule.citation}）" for rule in leaf.rules_for(serving.id)]
-        lines.append(f"来源：{serving.citation}")
+        lines.append(say("answer.sources", citations=serving.citation))
         return "\n".join(lines), None
     guide = kb.guide(item, region)
     document = guide.document
@@ -49,8 +51,8 @@ def _whom_it_serves(kb: KnowledgeBase, item: str, region: Region) -> list[str]:
     guide = kb.guide(item, region)
     if guide.absent:
         return []
-    return _unique_lines(f"“{entry.name}”的服务对象：{entry.sections['服务对象'].text}"
-                         for entry in guide.entries if "服务对象" in entry.sections)
+    return _unique_lines(say("eligibility.whom_it_serves", item=entry.name, text=served.text)
+                         for entry in guide.entries if (served := entry.section("served")) is not None)
 
 
 def _unique_lines(lines: Iterable[str]) -> list[str]:

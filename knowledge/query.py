@@ -103,6 +103,16 @@ class Unanswered:
     matched: str
 
 
+# The document headings of the sections an answer reads by name (the importers keep each section under its heading).
+SECTION_HEADINGS = {"channel": "办理渠道", "accepting_unit": "受理单位", "served": "服务对象", "steps": "办理环节",
+                    "name": "事项名称"}
+CONDITION_HEADING = "条件"  # in the heading of every section on conditions (申请条件, 享受条件)
+# The kinds of phone a document lists: to consult, to complain (监督), and the hospitals that take an application.
+CONSULT_PHONE_KINDS = ("查询", "办理")
+SUPERVISION_PHONE_KIND = "监督"
+HOSPITAL_PHONE_KIND = "医院"
+
+
 @dataclass
 class ItemGuide:
     """Everything one document says about one of its items, restricted to the region's office."""
@@ -123,6 +133,13 @@ class ItemGuide:
     forms: list[Fact]
     offices: list[Fact]
     phones: list[Fact]
+
+    def section(self, field: str) -> Fact | None:
+        """The section of SECTION_HEADINGS[field] (channel, accepting_unit, served, steps, name), if written."""
+        return self.sections.get(SECTION_HEADINGS[field])
+
+    def condition_sections(self) -> list[Fact]:
+        return [fact for heading, fact in self.sections.items() if CONDITION_HEADING in heading]
 
 
 @dataclass

@@ -35,6 +35,29 @@ class Words:
     material_situations: dict[str, tuple[str, ...]]
     situations_of_any_entry: frozenset[str]
     same_words: dict[str, tuple[str, ...]]
+    place_suffixes: tuple[str, ...]
+    possessive: tuple[str, ...]
+    insured_schemes: tuple[str, ...]
+    away: str
+    generic_verbs: tuple[str, ...]
+    consult_words: tuple[str, ...]
+    correction_words: tuple[str, ...]
+    yes_starts: tuple[str, ...]
+    no_starts: tuple[str, ...]
+    stop_starts: tuple[str, ...]
+    stop_anywhere: tuple[str, ...]
+    restart_words: tuple[str, ...]
+    dont_know_words: tuple[str, ...]
+    human_words: tuple[str, ...]
+    person_text: tuple[str, ...]
+    filler_bigrams: frozenset[str]
+    sentence_kinds: dict[str, str]
+    online_marks: tuple[str, ...]
+    form_marks: tuple[str, ...]
+    seal_words: tuple[str, ...]
+    payment_note_word: str
+    payment_words: tuple[str, ...]
+    proxy: str
 
 
 @lru_cache(maxsize=1)
@@ -61,6 +84,17 @@ def _frozen(value: object) -> object:
 def words() -> Words:
     """words.yml, read once; every key of the file is a field of Words (a missing or unknown key fails here)."""
     data = {key: _frozen(value) for key, value in load_yaml(DATA_DIR / "words.yml").items()}
-    for key in ("weak_eligibility", "person_like_aliases", "situations_of_any_entry"):
+    for key in ("weak_eligibility", "person_like_aliases", "situations_of_any_entry", "filler_bigrams"):
         data[key] = frozenset(data[key])
     return Words(**data)
+
+
+def alternatives(words_: tuple[str, ...]) -> str:
+    """A regular expression group of any of `words_`, each a regular expression as written (市|县|区, 人(?!社))."""
+    return f"({'|'.join(words_)})"
+
+
+@lru_cache(maxsize=None)
+def sentence_kind(kind: str) -> re.Pattern[str]:
+    """The compiled expression of words.yml's sentence_kinds[kind] (deadline, condition …)."""
+    return re.compile(words().sentence_kinds[kind])

@@ -18,8 +18,9 @@ from conftest import conversation as talk
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.eligibility import (FORM_NAME, NOT_UNDERSTOOD, STOPPED, UNCLEAR, WAITING, ActionAskEligibilityLeaf,
+from actions.eligibility import (FORM_NAME, STOPPED, UNCLEAR, ActionAskEligibilityLeaf,
                                  ActionEligibilityResult, ValidateEligibilityForm)
+from knowledge.bot_texts import texts
 from knowledge.query import KnowledgeBase
 
 _senders = itertools.count()
@@ -273,7 +274,7 @@ def test_dont_know_gets_the_questions_explanation(kb: KnowledgeBase) -> None:
 
 def test_an_answer_not_understood_twice_ends_the_dialog_as_unclear() -> None:
     messages, slots = answer("今天天气不错")
-    assert messages == [NOT_UNDERSTOOD] and slots["failed_turns"] == 1
+    assert messages == [texts()["eligibility.not_understood"]] and slots["failed_turns"] == 1
     messages, slots = answer("哈哈哈", failed_turns=1)
     assert not messages and slots["eligibility_leaf"] == UNCLEAR and slots["failed_turns"] == 0
 
@@ -293,7 +294,7 @@ def test_a_fact_question_in_between_is_answered_for_the_region_and_the_dialog_go
 
 def test_the_form_tells_an_aspect_question_without_an_item_to_wait() -> None:
     messages, slots = answer("要多久", intent="ask_time_limit")
-    assert messages == [WAITING] and "eligibility_leaf" not in slots
+    assert messages == [texts()["eligibility.waiting"]] and "eligibility_leaf" not in slots
 
 
 def test_the_next_question_is_asked_with_numbered_options_and_buttons() -> None:
