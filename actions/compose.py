@@ -30,6 +30,8 @@ CONDITION = sentence_kind("condition")
 WHERE_TO_APPLY = sentence_kind("where_to_apply")
 APPLIED_ELSEWHERE = sentence_kind("applied_elsewhere")
 WHERE_TO_GET = sentence_kind("where_to_get")
+FORM_ASKS = sentence_kind("form_asks")
+QUANTITY = sentence_kind("quantity")
 MATERIALS_SHOWN = 8
 CONDITIONS_SHOWN = 3
 # The item whose gaps and channels a hand-off cites when the conversation names no item.
@@ -127,9 +129,33 @@ class Composer:
         relevant = [m for m in conditional if _condition_applies(m.condition or "", person_type, words)]
         shown = ordered if full else ordered[: max(MATERIALS_SHOWN, len(general) + len(relevant))]
         lines = [say("answer.materials")] + [f"{i}. {m.text}{_condition(m)}" for i, m in enumerate(shown, 1)]
+        lines += self.what_forms_ask(entry, shown, person_type, words) + self.material_notes(entry, shown)
         if len(shown) < len(ordered):
             lines.append(say("answer.materials_more", count=len(ordered) - len(shown)))
         return lines
+
+    def what_forms_ask(self, entry: ItemGuide, shown: list[Fact], person_type: str | None, words: str) -> list[str]:
+        """What a form among the materials, printed in the document, says must come with it (需提供资料：…), for
+        forms that fit the user's case: of each, the note the question's words point to most."""
+        grams = set(self.question_grams(entry, words))
+        lines = []
+        for form in entry.forms:
+            material = next((m for m in shown if form.text in m.text), None)
+            if material is None or (material.condition and
+                                    not _condition_applies(material.condition, person_type, words)):
+                continue
+            notes = [n.text for n in form.extra.get("notes", []) if FORM_ASKS.search(n.text)]
+            if notes:
+                best = max(notes, key=lambda text: len(_bigrams(normalize(text)) & grams))
+                lines.append(say("answer.form_asks", form=form.text, text=_shorten(best, 120)))
+        return _unique(lines)[:2]
+
+    @staticmethod
+    def material_notes(entry: ItemGuide, shown: list[Fact]) -> list[str]:
+        """The item's notes that say more about a material listed (病历资料中…只需要出院记录)."""
+        names = {name for m in shown if len(name := re.split(r"[（(]", m.text)[0]) >= 4}
+        return [say("answer.note", text=_shorten(n.text, 120)) for n in entry.notes
+                if any(name in n.text for name in names)][:2]
 
     def office(self, entry: ItemGuide, region: Region) -> list[str]:
         lines = [line for line in self.how_to_apply(entry) if APPLIED_ELSEWHERE.search(line)]
@@ -247,7 +273,13 @@ class Composer:
         texts = [n.text for n in entry.notes] + [n.text for f in entry.forms for n in f.extra.get("notes", [])] + \
             [s.text for s in entry.condition_sections()]
         found = [text for text in texts if CONDITION.search(text) and not any(a in text for a in asked)]
-        return _unique(asked + found)[:CONDITIONS_SHOWN]
+        # a quantity the user states (怀孕16周, 交了23年) is measured against the sentences with the same unit
+        units = {unit for _, unit in QUANTITY.findall(normalize(words))}
+        measured: list[str] = []
+        for text in _unique([p.text for p in pointed] + texts):  # a sentence, not again the note it stands in
+            if units & {unit for _, unit in QUANTITY.findall(text)} and not any(m in text for m in measured):
+                measured.append(text)
+        return _unique(measured + asked + found)[:CONDITIONS_SHOWN]
 
     @staticmethod
     def persons_case(entry: ItemGuide, person_type: str | None, words: str) -> list[str]:

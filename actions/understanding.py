@@ -382,14 +382,16 @@ def plain(text: str) -> str:
 
 
 def english_meanings(text: str) -> list[str]:
-    """The Chinese words the English words of a text mean, longest phrases first, each once."""
-    lowered, meanings = text.lower(), []
+    """The Chinese words the English words of a text mean (longest phrases read first), each once, in the order of
+    the English words: read together they stand as the sentence does (company hired a foreign engineer → 单位 新招了
+    外籍 员工), never as two words the sentence does not join."""
+    lowered, found_at = text.lower(), []
     for word, meaning in sorted(WORDS.english_words.items(), key=lambda pair: -len(pair[0])):
         found = re.search(rf"\b{re.escape(word)}", lowered)
         if found:
             lowered = lowered[: found.start()] + " " * len(word) + lowered[found.end() :]
-            meanings.append(meaning)
-    return list(dict.fromkeys(meanings))
+            found_at.append((found.start(), meaning))
+    return list(dict.fromkeys(meaning for _, meaning in sorted(found_at)))
 
 
 def items_by_text(kb: KnowledgeBase, text: str, document: str | None, person_type: str | None,

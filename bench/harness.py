@@ -69,7 +69,7 @@ def start_servers(model: Path, folder: Path, actions_port: int, rasa_port: int, 
     return Servers(processes, actions_port, rasa_port, web_port, started, time.monotonic())
 
 
-def _tree(pid: int) -> list[int]:
+def process_tree(pid: int) -> list[int]:
     """The pid and its descendants (children listed in /proc/<pid>/task/*/children)."""
     pids, todo = [], [pid]
     while todo:
@@ -86,7 +86,7 @@ def _tree(pid: int) -> list[int]:
 def rss_mib(pid: int) -> float:
     """Resident memory (VmRSS) of a process and its descendants, in MiB."""
     total = 0
-    for member in _tree(pid):
+    for member in process_tree(pid):
         try:
             for line in Path(f"/proc/{member}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -100,7 +100,7 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process and its descendants."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
-    for member in _tree(pid):
+    for member in process_tree(pid):
         try:
             fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12])  # utime, stime

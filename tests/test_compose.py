@@ -93,8 +93,9 @@ def test_materials_show_the_general_ones_and_the_persons_and_offer_the_rest(kb: 
                                                                            composer: Composer) -> None:
     entry = kb.guide("002036001002", kb.region("湖南省/衡阳市")).entries[0]  # 职工参保登记: 11 materials
     short = composer.materials(entry, None, False)
-    assert len(short) == 1 + 8 + 1 and short[-1] == "另有3项适用于特定情形的材料，回复“全部材料”查看完整清单。"
-    assert len(composer.materials(entry, None, True)) == 1 + len(entry.materials)
+    assert len(short) == 1 + 8 + 2 and short[-1] == "另有3项适用于特定情形的材料，回复“全部材料”查看完整清单。"
+    assert short[-2].startswith("说明：有效身份证件包括身份证、居住证、户口簿")  # the note on a listed material
+    assert len(composer.materials(entry, None, True)) == 1 + len(entry.materials) + 1
     flexible = composer.materials(entry, "灵活就业", False)
     assert flexible[1] == "1. 有效身份证件（灵活就业人员）"
     assert flexible[2] == "2. 《衡阳市灵活就业人员基本医疗保险参保登记表》（灵活就业人员）"
@@ -147,3 +148,24 @@ def test_handoff_gives_the_regions_phones_or_says_what_is_missing(kb: KnowledgeB
     assert "附件2" in chenzhou and "healthcare.hnybj.com.cn" in chenzhou and "0735" not in chenzhou
     assert "告诉我您的参保地" in handoff_text(kb, None, None, 2048)
     assert "不在我的资料范围内" in handoff_text(kb, kb.region("广东省/佛山"), None, 2048)
+
+
+def test_a_printed_form_of_the_users_case_says_what_must_come_with_it(kb: KnowledgeBase, composer: Composer) -> None:
+    text = answer(kb, composer, "002036001002", "湖南省/衡阳市/珠晖区", ["materials"], "灵活就业",
+                  words="一直是灵活就业自己交的职工医保 马上到退休年龄了 办医保退休要准备哪些资料")
+    assert "《衡阳市灵活就业人员医保退休审批表》上写明：需提供资料：《城镇职工退休待遇核定表》" in text
+    employee = answer(kb, composer, "002036001002", "湖南省/衡阳市/珠晖区", ["materials"], "职工",
+                      words="单位新来的职工参保要什么材料")
+    assert "城镇职工退休待遇核定表" not in employee  # the retirement form is not an employee's
+
+
+def test_a_note_on_a_listed_material_comes_with_the_materials(kb: KnowledgeBase, composer: Composer) -> None:
+    text = answer(kb, composer, "002036007002", "湖南省/张家界市", ["materials"],
+                  words="老婆在外地医院生的孩子 住院费没有直接结算 回来报销要准备什么")
+    assert "4. 病历资料（加盖医院印章）" in text and "生育医疗费只需要出院记录" in text
+
+
+def test_a_quantity_the_user_states_is_measured_against_the_condition_with_its_unit(kb: KnowledgeBase) -> None:
+    guide = kb.guide("002036004002-1", kb.region("湖南省/长沙市"))
+    conditions = Composer(kb, 2048).conditions(guide.entries[0], "老公在佛山上班 打算去佛山生 现在怀孕16周 能不能去办备案")
+    assert "妊娠20周后至分娩前" in conditions[0]

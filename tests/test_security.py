@@ -38,6 +38,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from test_browser import bot_texts, browser, fresh_demo_page, in_widget, wait  # noqa: F401  (browser: a fixture)
 from test_wechat import AES_KEY, APP_ID, TOKEN, encrypted, fields_of, signed, text_xml
 
+from bench.harness import process_tree
 from bot.channels.wechat_replies import SLOW_DOWN
 from deploy.cluster import Cluster
 
@@ -99,17 +100,6 @@ def test_rasa_http_api_refuses_callers_without_the_token(site: Servers) -> None:
     tracker = site.tracker(sender)  # with the token: the conversation, which no refused call changed
     assert tracker["slots"]["region"] == "湖南省/衡阳市/耒阳市"
     assert [event["text"] for event in tracker["events"] if event["event"] == "user"] == [QUESTION]
-
-
-def process_tree(pid: int) -> list[int]:
-    """The pid and its descendants."""
-    pids, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        pids.append(current)
-        for children in Path(f"/proc/{current}/task").glob("*/children"):
-            todo.extend(int(child) for child in children.read_text().split())
-    return pids
 
 
 def _address(hex_address: str) -> str:

@@ -164,11 +164,18 @@ def test_a_place_other_than_the_place_of_insurance_reads_as_elsewhere(kb: Knowle
 
 
 def test_english_words_are_read_with_their_chinese_meaning(kb: KnowledgeBase) -> None:
-    assert plain("withdraw my personal account") == "withdraw my personal account 个人账户 支取"
+    assert plain("withdraw my personal account") == "withdraw my personal account 支取 个人账户"
     request = read(kb, "Changsha: I'm a foreign employee, my contract ends next month and I'll go back home. "
                        "How do I withdraw the money in my medical insurance personal account?")
     assert request.items[0].code == "002036002003-4" and request.region.id == "湖南省/长沙市"
     assert read(kb, "Changsha Tianxin district, where do I go").region.id == "湖南省/长沙市/天心区"
+
+
+def test_english_meanings_stand_in_the_order_of_the_sentence(kb: KnowledgeBase) -> None:
+    """company … enroll is the employee's enrolment, never the two words 单位 参保 read side by side."""
+    request = read(kb, "Loudi, Hunan. Our company hired a foreign engineer. What documents do we need to enroll him "
+                       "in employee medical insurance?")
+    assert request.items[0].code == "002036001002" and request.region.id == "湖南省/娄底市"
 
 
 def test_dialect_misspellings_and_negations(kb: KnowledgeBase) -> None:
