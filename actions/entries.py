@@ -1,7 +1,7 @@
 """Which entries of a guide a message is about: cue words and the rarer bigrams of their names."""
 from __future__ import annotations
 
-from actions.understanding import WORDS, mentions, person_fit, situations_in
+from actions.understanding import WORDS, mentions, person_fit, places_as_away, situations_in
 from knowledge.query import Guide, ItemGuide, KnowledgeBase
 from knowledge.text import normalize
 
@@ -52,6 +52,12 @@ def choose_entries(kb: KnowledgeBase, guide: Guide, text: str, person_type: str 
     (城乡居民参保登记 among its 减少登记 rows); else the best-pointed ones; else all (and the assistant asks)."""
     entries = guide.entries
     if len(entries) <= 1:
+        return entries
+    away = places_as_away(text, kb.find_regions(text), guide.region)
+    described = [e for e in entries if kb.described_anywhere(e.key, away)]
+    if described:  # a situation of an entry's own, however long the message between its parts
+        entries = described
+    if len(entries) == 1:
         return entries
     distinct = entry_scores(kb, entries, text, person_type, distinctive=True)
     if max(distinct) > 0:

@@ -297,6 +297,14 @@ class KnowledgeBase:
         return [(row["pattern"], pattern_parts(row["pattern"]), row["code"])
                 for row in self._rows("select pattern, code from situations")]
 
+    def described_anywhere(self, key: str, text: str) -> bool:
+        """One of the situations of item `key` is described in a message, its parts as far apart as the message
+        allows (调到深圳上班了 … 账户里的钱 for 个人账户“异地转移”转出提现): for choosing among one item's entries.
+        Patterns of one part name rather than describe, and do not count."""
+        haystack = normalize(text).lower()
+        return any(parts_match(haystack, parts, span=len(haystack)) for _, parts, code in self._situations
+                   if code == key and len(parts) > 1)
+
     def find_situations(self, text: str) -> list[ItemMatch]:
         """Items a message describes by a situation (公司+改名 → 单位参保信息变更登记), best covered first."""
         haystack = normalize(text).lower()

@@ -112,15 +112,15 @@ def pattern_match(text: str, pattern: str) -> int:
     return parts_match(text, pattern_parts(pattern))
 
 
-def parts_match(text: str, parts: tuple[str, ...]) -> int:
+def parts_match(text: str, parts: tuple[str, ...], span: int = PATTERN_SPAN) -> int:
     """`pattern_match` with the pattern already split (`pattern_parts`): what a caller that matches the same
-    patterns against every message keeps."""
+    patterns against every message keeps; `span` is how far after the part before it each part may stand."""
     start, length = _first_after(text, parts[0], 0, -1)
     while start != -1:
         if not negated(text, start):
             position, matched = start + length, True
             for part in parts[1:]:
-                found, found_length = _first_after(text, part, position, position + PATTERN_SPAN)
+                found, found_length = _first_after(text, part, position, position + span)
                 if found == -1:
                     matched = False
                     break
