@@ -103,10 +103,12 @@ def _hinted(words: str) -> str:
 
 def _condition_applies(condition: str, person_type: str | None, words: str) -> bool:
     """A material's condition matches the person or the situation the user described, by a situation's key or
-    by two of its character pairs the question (with its hints) has too."""
+    by two of its character pairs the question (with its hints) has too, not counting the person words (职工医保 in
+    the question does not make 港澳台人员参加在职职工医保 the user's case)."""
     if person_type and person_type in condition:
         return True
-    shared = _bigrams(normalize(condition)) & {gram for word in _hinted(words).split() for gram in _bigrams(word)}
+    shared = _bigrams(normalize(condition)) & {gram for word in _hinted(words).split() for gram in _bigrams(word)} - \
+        _bigrams(PERSON_TEXT)
     return any(key in condition for key in situations_in(words)) or len(shared - STOP_BIGRAMS) >= 2
 
 
