@@ -9,6 +9,7 @@ What is masked (see README, "Privacy and data kept"):
 - mobile numbers: 1[3-9] + 9 digits, optionally +86 / 86 before and spaces or hyphens inside.
 - landline numbers with an area code: 0734-4269955, (0731)84907806, 027 88886666.
 - a bare 7–8 digit number right after a phone word (电话, 座机, 手机, 号码, 联系方式, tel): 我的电话是84907806.
+  The words are privacy.phone_words of knowledge/data/texts.yml.
 Not masked: the knowledge base's own published numbers (an office's or hospital's phone, typed to ask about it),
 item codes, dates, amounts and other numbers.
 """
@@ -18,16 +19,20 @@ import logging
 import re
 from collections.abc import Iterable
 
-PLACEHOLDER = "[已隐去]"  # neutral words: no aspect word such as 电话 or 证件 that would change the answer
+from knowledge.bot_texts import choices, say
+
+# Neutral words: no aspect word such as 电话 or 证件 that would change the answer.
+PLACEHOLDER = say("privacy.placeholder")
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９Ｘｘ－　（）＋", "0123456789Xx- ()+")
 _DATE = r"(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
 _SEP = r"[ -]?"
+_PHONE_WORDS = "|".join(re.escape(word) for word in choices("privacy.phone_words"))
 PATTERNS = [
     re.compile(rf"(?<![\dA-Za-z])[1-9]\d{{5}}{_SEP}(?:18|19|20)\d{{2}}{_DATE}{_SEP}\d{{3}}[\dXx](?![\dA-Za-z])"),
     re.compile(rf"(?<![\dA-Za-z])[1-9]\d{{5}}{_SEP}\d{{2}}{_DATE}{_SEP}\d{{3}}(?![\dA-Za-z])"),
     re.compile(r"(?<![\d+])(?:\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)"),
     re.compile(r"(?<!\d)(?:\(0[1-9]\d{1,2}\)|0[1-9]\d{1,2})[ -]?[2-9]\d{6,7}(?:-\d{1,4})?(?!\d)"),
-    re.compile(r"(?:电话|座机|手机|号码|联系方式|tel|TEL|Tel)[^\d\n]{0,5}?(?<!\d)([2-9]\d{6,7})(?!\d)"),
+    re.compile(rf"(?:{_PHONE_WORDS})[^\d\n]{{0,5}}?(?<!\d)([2-9]\d{{6,7}})(?!\d)"),
 ]
 
 

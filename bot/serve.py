@@ -27,6 +27,7 @@ import yaml
 
 from actions.config import startup_problem
 from bot.ops.store import tracker_store_url
+from knowledge.bot_texts import say
 
 ROOT = Path(__file__).resolve().parents[1]
 ACTIONS_PORT = int(os.environ.get("ACTIONS_PORT", "5055"))
@@ -219,9 +220,10 @@ def main(argv: list[str]) -> int:
     token = env.get(TOKEN_VARIABLE)
     token_note = (f"generated for this run: {token}\n                 (set RASA_AUTH_TOKEN to choose it)" if token
                   else "the token in RASA_AUTH_TOKEN")
+    name, example = say("serve.assistant_name"), say("channels.example_question")
     print(f"""
-医保办事助手 is running:
-  REST channel   POST http://localhost:{RASA_PORT}/webhooks/rest/webhook  {{"sender": "u1", "message": "耒阳 异地安置备案要什么材料"}}
+{name} is running:
+  REST channel   POST http://localhost:{RASA_PORT}/webhooks/rest/webhook  {{"sender": "u1", "message": "{example}"}}
   WeChat         GET/POST http://localhost:{RASA_PORT}/webhooks/wechat/webhook  (WECHAT_TOKEN …)
   Rasa HTTP API  http://localhost:{RASA_PORT}/status?token=…  — {token_note}
   action server  http://127.0.0.1:{ACTIONS_PORT}/webhook   (loopback only)

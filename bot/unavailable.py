@@ -14,12 +14,12 @@ from typing import Any
 from actions.compose import handoff_text
 from actions.config import MAX_REPLY_BYTES
 from actions.understanding import understand
+from knowledge.bot_texts import say
 from knowledge.query import KnowledgeBase, KnowledgeBaseError, Region, open_knowledge_base
 
 logger = logging.getLogger(__name__)
 
-CANNOT_LOOK_UP = "抱歉，我现在暂时查不了办事指南，请稍后再问一次。\n"
-NO_KNOWLEDGE = "如需马上咨询，请联系您参保地的医保经办机构（经办服务窗口或其咨询电话）。"
+CANNOT_LOOK_UP = say("unavailable.cannot_look_up")
 
 
 @lru_cache(maxsize=1)
@@ -57,7 +57,7 @@ def unavailable_reply(text: str, slots: Mapping[str, Any] | None = None, kb: Kno
     """The reply for a turn the assistant could not answer: an apology and whom to call, from the documents."""
     kb = kb or knowledge_base()
     if kb is None:
-        return CANNOT_LOOK_UP + NO_KNOWLEDGE
+        return CANNOT_LOOK_UP + say("unavailable.no_knowledge")
     slots = slots or {}
     try:
         region = _region(kb, text, slots)
@@ -71,4 +71,4 @@ def unavailable_reply(text: str, slots: Mapping[str, Any] | None = None, kb: Kno
                                                  - len(CANNOT_LOOK_UP.encode()))
         except Exception:  # e.g. a slot item the serving document does not know: try with less
             logger.exception("unavailable reply: phones for %s / %s failed", *attempt)
-    return CANNOT_LOOK_UP + NO_KNOWLEDGE
+    return CANNOT_LOOK_UP + say("unavailable.no_knowledge")

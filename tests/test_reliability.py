@@ -15,9 +15,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 from conftest import Servers, free_port, post, reply_text, running_servers, say
-from test_wechat import TOKEN, fields_of, signed, text_xml
+from test_wechat import EMPTY_REPLY, TOKEN, fields_of, signed, text_xml
 
-from bot.channels.turns import EMPTY_REPLY
 from bot.limits import MAX_BODY_BYTES, MAX_MESSAGE_CHARS
 from bot.unavailable import CANNOT_LOOK_UP
 from knowledge.paths import DB_PATH

@@ -36,10 +36,9 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 from test_browser import bot_texts, browser, fresh_demo_page, in_widget, wait  # noqa: F401  (browser: a fixture)
-from test_wechat import AES_KEY, APP_ID, TOKEN, encrypted, fields_of, signed, text_xml
+from test_wechat import AES_KEY, APP_ID, SLOW_DOWN, TOKEN, encrypted, fields_of, signed, text_xml
 
 from bench.harness import process_tree
-from bot.channels.wechat_replies import SLOW_DOWN
 from deploy.cluster import Cluster
 
 pytestmark = pytest.mark.server  # the servers of `make run`; the browser and cluster tests are marked too

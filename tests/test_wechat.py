@@ -28,12 +28,11 @@ from bot.channels.wechat import (
     WeChatEndpoint,
     WeChatInput,
 )
-from bot.channels.turns import EMPTY_REPLY
 from bot.channels.wechat_protocol import TRUNCATION_NOTE, fit_text
-from bot.channels.wechat_replies import NOT_TEXT, OPTIONS_HINT, SLOW_DOWN, WELCOME
 from bot.limits import MAX_BODY_BYTES, MAX_MESSAGE_CHARS
 from bot.privacy import PLACEHOLDER
 from bot.unavailable import CANNOT_LOOK_UP, unavailable_reply
+from knowledge.bot_texts import say
 
 TOKEN = "yibao-test-token"
 APP_ID = "wx5823bf96d3bd56c7"
@@ -42,6 +41,11 @@ ACCOUNT = "gh_0f1e2d3c4b5a"
 OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
 
 QUESTION = "耒阳 异地安置备案要什么材料"
+WELCOME = say("channels.welcome", example=say("channels.example_question"))
+NOT_TEXT = say("channels.not_text", example=say("channels.example_question"))
+EMPTY_REPLY = say("channels.empty_message", example=say("channels.example_question"))
+SLOW_DOWN = say("channels.slow_down")
+OPTIONS_HINT = say("service.reply_by_number")
 ANSWER = ("【耒阳市 异地安置备案】需要的材料：\n1. 医保电子凭证或社会保障卡\n2. 《异地就医登记备案表》\n"
           "来源：衡阳市医疗保障经办政务服务事项办事指南")
 REGION_QUESTION = "请问您在哪个城市（区县）参保？"

@@ -22,6 +22,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels.turns import Turns, TurnSettings, webhook_blueprint
 from bot.limits import MAX_BODY_BYTES
+from knowledge.bot_texts import say
 
 logger = logging.getLogger(__name__)
 
@@ -41,23 +42,23 @@ def error(status: int, message: str) -> HTTPResponse:
 def parse(body: bytes) -> tuple[str, str, dict[str, Any] | None]:
     """sender, message and metadata of a request body, or BadRequest."""
     if len(body) > MAX_BODY_BYTES:
-        raise BadRequest(413, f"请求体过大（最多 {MAX_BODY_BYTES // 1024} KiB）")
+        raise BadRequest(413, say("channels.body_too_large", kib=MAX_BODY_BYTES // 1024))
     try:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        raise BadRequest(400, "请求体不是有效的 UTF-8 JSON") from None
+        raise BadRequest(400, say("channels.body_not_utf8_json")) from None
     if not isinstance(data, dict):
-        raise BadRequest(400, '请求体应为 {"sender": …, "message": …}')
+        raise BadRequest(400, say("channels.body_not_message"))
     sender, message, metadata = data.get("sender"), data.get("message"), data.get("metadata")
     if isinstance(sender, int) and not isinstance(sender, bool):
         sender = str(sender)
     if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS \
             or not sender.isprintable():
-        raise BadRequest(400, f"sender 应为 1–{MAX_SENDER_CHARS} 个可见字符的字符串")
+        raise BadRequest(400, say("channels.bad_sender", max_chars=MAX_SENDER_CHARS))
     if not isinstance(message, str):
-        raise BadRequest(400, "message 应为字符串")
+        raise BadRequest(400, say("channels.message_not_string"))
     if metadata is not None and not isinstance(metadata, dict):
-        raise BadRequest(400, "metadata 应为对象")
+        raise BadRequest(400, say("channels.metadata_not_object"))
     return sender, message, metadata
 
 

@@ -34,13 +34,10 @@ from sanic.response import HTTPResponse
 from bot.limits import MAX_MESSAGE_CHARS
 from bot.privacy import Masker, install_log_masking
 from bot.unavailable import knowledge_base, unavailable_reply
+from knowledge.bot_texts import say
 
 logger = logging.getLogger(__name__)
 
-EXAMPLE = "耒阳 异地安置备案要什么材料"
-EMPTY_REPLY = f"请输入您的问题，说出地区和事项就行，例如：{EXAMPLE}"
-TOO_LONG_REPLY = ("您的消息有{length}字，超过了{limit}字，我没有处理。请一次问一件事，说出地区和事项就行，"
-                  f"例如：{EXAMPLE}")
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")  # tab and line feed stay
 TRUE_WORDS = {"1", "true", "yes", "on"}
 HEALTH_TIMEOUT = aiohttp.ClientTimeout(total=2)
@@ -101,9 +98,11 @@ class Turns:
         """The bot's messages for one user message; never empty."""
         text = self.clean(text)
         if not text:
-            return [{"recipient_id": sender, "text": EMPTY_REPLY}]
+            return [{"recipient_id": sender,
+                     "text": say("channels.empty_message", example=say("channels.example_question"))}]
         if len(text) > MAX_MESSAGE_CHARS:
-            reply = TOO_LONG_REPLY.format(length=len(text), limit=MAX_MESSAGE_CHARS)
+            reply = say("channels.too_long", length=len(text), limit=MAX_MESSAGE_CHARS,
+                        example=say("channels.example_question"))
             await record_unprocessed(agent, sender, text, reply, input_channel, metadata)
             return [{"recipient_id": sender, "text": reply}]
         collector = CollectingOutputChannel()

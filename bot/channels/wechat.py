@@ -34,8 +34,9 @@ from bot.channels.wechat_protocol import (
     verify_signature,
 )
 from bot.channels.turns import Turns, TurnSettings, feedback, webhook_blueprint
-from bot.channels.wechat_replies import BOT_FAILED, NOT_TEXT, SLOW_DOWN, WELCOME, choose, compose
+from bot.channels.wechat_replies import choose, compose
 from bot.limits import MAX_BODY_BYTES, Limits, RateLimiter, RedisReplies, rate_limiter, redis_client
+from knowledge.bot_texts import say
 
 logger = logging.getLogger(__name__)
 
@@ -187,9 +188,10 @@ class WeChatEndpoint:
     async def _reply_to(self, message: Message, ask: Ask) -> str | None:
         """The text to answer with; None for 'success' (no passive reply)."""
         if message.msg_type == "event":
-            return WELCOME if message.event == "subscribe" else None
+            return (say("channels.welcome", example=say("channels.example_question"))
+                    if message.event == "subscribe" else None)
         if not message.question:
-            return NOT_TEXT
+            return say("channels.not_text", example=say("channels.example_question"))
         return await self._bot_reply(message, ask)
 
     async def _bot_reply(self, message: Message, ask: Ask) -> str | None:
@@ -232,7 +234,7 @@ class WeChatEndpoint:
         wait = await self.limiter.wait_seconds("wechat:" + message.openid, self.config.rate_limit)
         if wait:
             logger.info("wechat: %s sends too fast; asked to slow down (%s s)", message.openid, wait)
-            text = SLOW_DOWN
+            text = say("channels.slow_down")
         else:
             text = await self._ask_bot(message.openid, message.question, ask)
         pending.text.set_result(text)
@@ -247,7 +249,7 @@ class WeChatEndpoint:
             messages = await ask(openid, choose(question, self.options.pop(openid) or []))
         except Exception:  # the bot failing must not leave WeChat's request unanswered
             logger.exception("wechat: the bot failed on a message from %s", openid)
-            return BOT_FAILED
+            return say("channels.bot_failed")
         composed = compose(messages)
         if composed.options:
             self.options.put(openid, composed.options)

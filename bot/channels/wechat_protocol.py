@@ -19,8 +19,9 @@ from wechatpy.exceptions import InvalidSignatureException, WeChatException
 from wechatpy.utils import check_signature
 
 from actions.config import MAX_REPLY_BYTES
+from knowledge.bot_texts import say
 
-TRUNCATION_NOTE = "\n……（内容较长，只显示了一部分；可以分开问，例如“要什么材料”“电话多少”）"
+TRUNCATION_NOTE = say("channels.truncation_note")
 REQUIRED_FIELDS = ("ToUserName", "FromUserName", "MsgType")
 # Characters XML 1.0 cannot carry (control characters other than tab and line breaks).
 NOT_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

@@ -1,4 +1,4 @@
-"""What the WeChat channel says: fixed texts, and the bot's messages turned into one text with numbered options."""
+"""What the WeChat channel says of a turn: the bot's messages turned into one text with numbered options."""
 from __future__ import annotations
 
 import re
@@ -6,16 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.channels.wechat_protocol import fit_text
+from knowledge.bot_texts import say
 
-EXAMPLE = "耒阳 异地安置备案要什么材料"
-WELCOME = ("您好！我是医保办事助手，可以告诉您湖南、湖北的医保业务怎么办：要带什么材料、到哪里办、咨询和监督电话、"
-           "多久办好、谁能办、能不能网上办，并注明出自哪份官方办事指南。\n"
-           f"请用文字直接问，说出地区和事项就行，例如：{EXAMPLE}")
-NOT_TEXT = f"抱歉，我暂时只能看懂文字消息。请用文字输入您的问题，说出地区和事项就行，例如：{EXAMPLE}"
-NO_ANSWER = f"抱歉，我没能回答这个问题。请换个说法，说出地区和事项，例如：{EXAMPLE}"
-BOT_FAILED = "抱歉，系统暂时繁忙，请稍后再问一次。"
-SLOW_DOWN = "您发消息太快了，请稍等一分钟再问，谢谢您的耐心。"
-OPTIONS_HINT = "（回复序号或名称即可）"
 DIGIT = re.compile(r"^\s*(\d{1,2})\s*[.、)）]?\s*$")
 
 
@@ -33,7 +25,9 @@ def compose(messages: list[dict[str, Any]]) -> Composed:
     text = "\n\n".join(part for part in parts if part)
     with_buttons = [message for message in messages if buttons_of(message)]
     options = [payload for _, payload in buttons_of(with_buttons[-1])] if with_buttons else []
-    return Composed(fit_text(text) if text else NO_ANSWER, options)
+    if not text:
+        return Composed(say("channels.no_answer", example=say("channels.example_question")), options)
+    return Composed(fit_text(text), options)
 
 
 def buttons_of(message: dict[str, Any]) -> list[tuple[str, str]]:
@@ -48,7 +42,7 @@ def render(message: dict[str, Any]) -> str:
     lines = [f"{number}. {title}" for number, (title, _) in enumerate(buttons_of(message), 1)]
     if not lines or all(line in text for line in lines):
         return text
-    return "\n".join(([text] if text else []) + lines + [OPTIONS_HINT])
+    return "\n".join(([text] if text else []) + lines + [say("service.reply_by_number")])
 
 
 def choose(answer: str, options: list[str]) -> str:

@@ -14,6 +14,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from bot.ops.store import OpsStore, sessions, users
+from knowledge.bot_texts import say
 
 ROLES = ("operator", "admin")
 NAME = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
@@ -43,11 +44,11 @@ def _token_hash(token: str) -> str:
 def add_user(store: OpsStore, name: str, role: str, password: str) -> None:
     """Add a user (or set an existing user's role and password)."""
     if not NAME.match(name):
-        raise AuthError("用户名应为 2–64 个字母、数字或 _.-")
+        raise AuthError(say("ops.bad_user_name"))
     if role not in ROLES:
-        raise AuthError(f"角色应为 {' 或 '.join(ROLES)}")
+        raise AuthError(say("ops.bad_role", roles=say("ops.role_separator").join(ROLES)))
     if len(password) < MIN_PASSWORD:
-        raise AuthError(f"密码至少 {MIN_PASSWORD} 个字符")
+        raise AuthError(say("ops.password_too_short", length=MIN_PASSWORD))
     values = {"role": role, "password_hash": HASHER.hash(password), "failures": 0, "locked_until": 0}
     with store.engine.begin() as ops:
         if ops.execute(sa.update(users).where(users.c.name == name).values(**values)).rowcount == 0:
@@ -95,10 +96,10 @@ def _refusal(row: Any, password: str, now: float) -> str | None:
     """Why a login is refused (unknown name, locked account, wrong password), or None."""
     if row is None:
         _verify(DUMMY_HASH, password)
-        return "用户名或密码不正确"
+        return say("ops.wrong_login")
     if row.locked_until > now:
-        return "登录失败次数过多，账号已暂时锁定，请 15 分钟后再试"
-    return None if _verify(row.password_hash, password) else "用户名或密码不正确"
+        return say("ops.locked")
+    return None if _verify(row.password_hash, password) else say("ops.wrong_login")
 
 
 def _verify(password_hash: str, password: str) -> bool:

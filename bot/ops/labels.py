@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from actions.understanding import INTENT_ASPECTS
+from knowledge.bot_texts import say
 from knowledge.query import KnowledgeBase
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,22 +80,22 @@ def annotated(kb: KnowledgeBase, text: str, region: str | None) -> str:
 
 def validate(kb: KnowledgeBase, label: Label) -> None:
     if label.decision not in DECISIONS:
-        raise LabelError(f"decision 应为 {'、'.join(DECISIONS)} 之一")
+        raise LabelError(say("ops.bad_decision", decisions="、".join(DECISIONS)))
     if label.decision != "item":
         return
     if not label.item or (label.item not in kb.catalogue and not kb.has_item_key(label.item)):
-        raise LabelError("请选择一个事项")
+        raise LabelError(say("ops.choose_item"))
     if label.aspect not in ASPECT_INTENTS:
-        raise LabelError("请选择要问的方面（材料、地点、电话……）")
+        raise LabelError(say("ops.choose_aspect"))
     if label.region:
         try:
             kb.region(label.region)
         except KeyError:
-            raise LabelError("未知地区") from None
+            raise LabelError(say("ops.unknown_region")) from None
     if label.phrase is not None:
         parts = label.phrase.split("+")
         if not all(part.strip() and part.strip() in label.text for part in parts) or len(label.phrase) > 40:
-            raise LabelError("新说法应是原句里的词（可用 + 连接两处）")
+            raise LabelError(say("ops.phrase_not_in_text"))
 
 
 def save(kb: KnowledgeBase, label: Label, user: str, now: datetime | None = None) -> list[str]:

@@ -25,6 +25,7 @@ from bot.ops import auth, labels, reports
 from bot.ops.store import OpsStore
 from bot.web.api import KB, RASA_URL, ApiError, json_object, json_response, region_json, sender_of, within_limits
 from bot.web.pages import static_file
+from knowledge.bot_texts import say
 
 STORE = web.AppKey("ops_store", OpsStore)
 COOKIE = "ops_session"
@@ -50,25 +51,25 @@ def require(request: web.Request, role: str = "operator", write: bool = False) -
     or from another origin."""
     found = current(request)
     if found is None:
-        raise ApiError(401, "请先登录")
+        raise ApiError(401, say("ops.login_required"))
     if role == "admin" and found.role != "admin":
-        raise ApiError(403, "需要管理员权限")
+        raise ApiError(403, say("ops.admin_required"))
     if write:
         same_origin(request)
         if not hmac.compare_digest(request.headers.get("X-CSRF-Token", ""), found.csrf):
-            raise ApiError(403, "缺少或错误的 CSRF 令牌")
+            raise ApiError(403, say("ops.bad_csrf"))
     return found
 
 
 def same_origin(request: web.Request) -> None:
     origin = request.headers.get("Origin")
     if origin and urlsplit(origin).netloc != request.host:
-        raise ApiError(403, "跨站请求被拒绝")
+        raise ApiError(403, say("ops.cross_site"))
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:
     if request.content_type != "application/json":
-        raise ApiError(400, "请求体应为 JSON")
+        raise ApiError(400, say("ops.body_not_json"))
     return await json_object(request)
 
 
@@ -79,7 +80,7 @@ def day_param(request: web.Request, name: str, default: date) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise ApiError(400, f"参数 {name} 应为 YYYY-MM-DD") from None
+        raise ApiError(400, say("ops.bad_day", name=name)) from None
 
 
 def range_params(request: web.Request) -> tuple[date, date, dict[str, str]]:
@@ -87,7 +88,7 @@ def range_params(request: web.Request) -> tuple[date, date, dict[str, str]]:
     end = day_param(request, "to", today)
     start = day_param(request, "from", end - timedelta(days=6))
     if start > end or (end - start).days >= MAX_RANGE_DAYS:
-        raise ApiError(400, f"日期范围应为 1–{MAX_RANGE_DAYS} 天")
+        raise ApiError(400, say("ops.bad_range", days=MAX_RANGE_DAYS))
     filters = {key: request.query[key][:128] for key in ("channel", "region") if request.query.get(key)}
     return start, end, filters
 
@@ -116,7 +117,7 @@ async def login(request: web.Request) -> web.Response:
     body = await json_body(request)
     name, password = body.get("name"), body.get("password")
     if not isinstance(name, str) or not isinstance(password, str) or len(name) > 64 or len(password) > 256:
-        raise ApiError(400, "请填写用户名和密码")
+        raise ApiError(400, say("ops.name_and_password_required"))
     store = request.app[STORE]
     try:
         token, session = await in_thread(auth.login, store, name, password)
@@ -182,11 +183,11 @@ async def label(request: web.Request) -> web.Response:
     body = await json_body(request)
     turn_ids = body.get("turn_ids")
     if not isinstance(turn_ids, list) or not turn_ids or not all(isinstance(i, int) for i in turn_ids):
-        raise ApiError(400, "turn_ids 应为整数列表")
+        raise ApiError(400, say("ops.bad_turn_ids"))
     store, kb = request.app[STORE], request.app[KB]
     turn = await in_thread(store.turn, turn_ids[0])
     if turn is None:
-        raise ApiError(404, "没有这条记录")
+        raise ApiError(404, say("ops.no_such_turn"))
     values = {key: body.get(key) if isinstance(body.get(key), str) and body.get(key) else None
               for key in ("decision", "item", "aspect", "region", "phrase")}
     decision = labels.Label(turn["text"], values["decision"] or "", values["item"], values["aspect"],
@@ -206,7 +207,7 @@ async def try_sentence(request: web.Request) -> web.Response:
     require(request)
     text = request.query.get("q", "").strip()
     if not text or len(text) > 200:
-        raise ApiError(400, "请输入 1–200 字")
+        raise ApiError(400, say("ops.bad_sentence_length"))
     kb = request.app[KB]
     url = request.app[RASA_URL].rstrip("/") + "/model/parse"
     parse: dict[str, Any] = {"text": text}
@@ -251,7 +252,7 @@ async def add_user(request: web.Request) -> web.Response:
     body = await json_body(request)
     name, role, password = body.get("name"), body.get("role"), body.get("password")
     if not all(isinstance(value, str) for value in (name, role, password)):
-        raise ApiError(400, "请填写用户名、角色和密码")
+        raise ApiError(400, say("ops.user_fields_required"))
     store = request.app[STORE]
     try:
         await in_thread(auth.add_user, store, name, role, password)
@@ -266,7 +267,7 @@ async def remove_user(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     store = request.app[STORE]
     if not await in_thread(auth.remove_user, store, name):
-        raise ApiError(404, "没有这个用户")
+        raise ApiError(404, say("ops.no_such_user"))
     await in_thread(store.log, session.user, "user_remove", name, address(request))
     return json_response({"removed": name})
 
@@ -283,14 +284,14 @@ async def feedback(request: web.Request) -> web.Response:
     body = await json_object(request)
     sender, rating, comment = sender_of(body), body.get("rating"), body.get("comment")
     if rating not in ("up", "down"):
-        raise ApiError(400, "rating 应为 up 或 down")
+        raise ApiError(400, say("ops.bad_rating"))
     if comment is not None and (not isinstance(comment, str) or len(comment) > MAX_COMMENT):
-        raise ApiError(400, f"comment 应为不超过 {MAX_COMMENT} 字的文字")
+        raise ApiError(400, say("ops.comment_too_long", limit=MAX_COMMENT))
     await within_limits(request, sender)
     turn_id = await in_thread(request.app[STORE].feedback, sender, rating,
                               " ".join(comment.split()) if comment else None)
     if turn_id is None:
-        raise ApiError(404, "这个对话还没有回答")
+        raise ApiError(404, say("ops.no_answer_yet"))
     return json_response({"ok": True}, 201)
 
 

@@ -12,6 +12,7 @@ from aiohttp import web
 from actions.understanding import items_by_text, understand
 from bot.limits import MAX_MESSAGE_CHARS, Limits, RateLimiter
 from bot.unavailable import unavailable_reply
+from knowledge.bot_texts import say
 from knowledge.manifest import Document
 from knowledge.query import Conflict, Fact, Gap, Guide, ItemGuide, KnowledgeBase, Region, Source
 from knowledge.text import normalize
@@ -104,14 +105,15 @@ def guide_json(kb: KnowledgeBase, guide: Guide) -> dict[str, Any]:
 
 # Parameters ------------------------------------------------------------------------------------------------
 
-async def json_object(request: web.Request, not_object: str = "请求体应为对象") -> dict[str, Any]:
-    """The request's JSON body: ApiError 400 when it is not JSON, or `not_object` when it is not an object."""
+async def json_object(request: web.Request, not_object: str | None = None) -> dict[str, Any]:
+    """The request's JSON body: ApiError 400 when it is not JSON, or `not_object` (else web.body_not_object) when it
+    is not an object."""
     try:
         body = await request.json()
     except ValueError:
-        raise ApiError(400, "请求体不是有效的 JSON") from None
+        raise ApiError(400, say("web.body_not_json")) from None
     if not isinstance(body, dict):
-        raise ApiError(400, not_object)
+        raise ApiError(400, not_object or say("web.body_not_object"))
     return body
 
 
@@ -119,16 +121,16 @@ def sender_of(body: dict[str, Any]) -> str:
     """The body's `sender`: 1–64 letters, digits or _.:- (ApiError 400 otherwise)."""
     sender = body.get("sender")
     if not isinstance(sender, str) or not SENDER.match(sender):
-        raise ApiError(400, "sender 应为 1–64 个字母、数字或 _.:-")
+        raise ApiError(400, say("web.bad_sender"))
     return sender
 
 
 def text_param(request: web.Request, name: str, limit: int, required: bool = True) -> str:
     value = CONTROL.sub(" ", request.query.get(name, "")).strip()
     if required and not value:
-        raise ApiError(400, f"缺少参数 {name}")
+        raise ApiError(400, say("web.missing_param", name=name))
     if len(value) > limit:
-        raise ApiError(400, f"参数 {name} 过长（最多 {limit} 字）")
+        raise ApiError(400, say("web.param_too_long", name=name, limit=limit))
     return value
 
 
@@ -141,9 +143,9 @@ def find_region(kb: KnowledgeBase, value: str) -> Region:
     if resolution.region:
         return resolution.region
     if resolution.alternatives:
-        raise ApiError(400, f"地区「{value}」不明确，请选择其一",
+        raise ApiError(400, say("web.ambiguous_region", place=value),
                        alternatives=[region_json(region) for region in resolution.alternatives])
-    raise ApiError(404, f"未知地区「{value}」")
+    raise ApiError(404, say("web.unknown_region", place=value))
 
 
 def find_item(kb: KnowledgeBase, value: str) -> str:
@@ -152,7 +154,7 @@ def find_item(kb: KnowledgeBase, value: str) -> str:
         return value
     matches = kb.find_items(value, limit=1, search=False)
     if not matches:
-        raise ApiError(404, f"未找到事项「{value}」")
+        raise ApiError(404, say("web.unknown_item", item=value))
     return matches[0].code
 
 
@@ -216,7 +218,7 @@ async def guide(request: web.Request) -> web.Response:
     item = find_item(kb, text_param(request, "item", MAX_QUERY))
     region = find_region(kb, text_param(request, "region", MAX_QUERY))
     if not region.covered:
-        raise ApiError(404, f"{region.label}不在资料覆盖范围（资料覆盖湖南省和湖北省）", region=region_json(region))
+        raise ApiError(404, say("web.not_covered", region=region.label), region=region_json(region))
     return json_response(guide_json(kb, kb.guide(item, region)))
 
 
@@ -247,17 +249,17 @@ async def within_limits(request: web.Request, sender: str) -> None:
     wait = await limiter.wait_seconds("chat-address:" + client_address(request), limits.address) \
         or await limiter.wait_seconds("chat-sender:" + sender, limits.sender)
     if wait:
-        raise ApiError(429, f"您发消息太快了，请稍等 {wait} 秒再发。", retry_after=wait)
+        raise ApiError(429, say("web.slow_down", seconds=wait), retry_after=wait)
 
 
 async def chat(request: web.Request) -> web.Response:
     """Forward {sender, message} to Rasa's REST webhook; answer with the bot's messages."""
-    body = await json_object(request, "请求体应为 {\"sender\": …, \"message\": …}")
+    body = await json_object(request, say("channels.body_not_message"))
     sender, message = sender_of(body), body.get("message")
     if not isinstance(message, str) or not message.strip():
-        raise ApiError(400, "message 不能为空")
+        raise ApiError(400, say("web.empty_message"))
     if len(message) > MAX_MESSAGE_CHARS:
-        raise ApiError(400, f"message 过长（最多 {MAX_MESSAGE_CHARS} 字）")
+        raise ApiError(400, say("web.message_too_long", limit=MAX_MESSAGE_CHARS))
     await within_limits(request, sender)
     url = request.app[RASA_URL].rstrip("/") + "/webhooks/rest/webhook"
     try:
@@ -265,14 +267,14 @@ async def chat(request: web.Request) -> web.Response:
                                                      "metadata": {"channel": "widget"}},
                                           timeout=CHAT_TIMEOUT) as response:
             if response.status != 200:
-                raise ApiError(502, f"助手服务返回 {response.status}")
+                raise ApiError(502, say("web.assistant_status", status=response.status))
             replies = await response.json(content_type=None)
     except asyncio.TimeoutError:
-        raise ApiError(504, "助手服务响应超时") from None
+        raise ApiError(504, say("web.assistant_timeout")) from None
     except (aiohttp.ClientError, ValueError):
-        raise ApiError(502, "无法连接助手服务") from None
+        raise ApiError(502, say("web.assistant_unreachable")) from None
     if not isinstance(replies, list):
-        raise ApiError(502, "助手服务的回复格式不正确")
+        raise ApiError(502, say("web.assistant_bad_reply"))
     shown = [reply_json(reply) for reply in replies if isinstance(reply, dict)]
     if not any(shown):  # Rasa answered nothing (its actions failed): say so and give the region's phones
         shown = [{"text": unavailable_reply(message, kb=request.app[KB])}]

@@ -24,6 +24,7 @@ from bot.ops import web as ops_web
 from bot.ops.store import OpsStore
 from bot.web import api
 from bot.web.pages import static_file
+from knowledge.bot_texts import say
 from knowledge.query import KnowledgeBase, KnowledgeBaseError
 
 PAGES = {"/": "index.html", "/agent": "agent.html", "/widget.js": "widget.js", "/widget.css": "widget.css",
@@ -32,7 +33,6 @@ PAGES = {"/": "index.html", "/agent": "agent.html", "/widget.js": "widget.js", "
 # which a browser applies if it is ever opened as a document.
 OTHER_POLICY = "default-src 'none'; frame-ancestors 'none'"
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
-HTTP_ERRORS = {404: "没有这个接口", 405: "不支持这种请求方法", 413: "请求体过大"}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -55,7 +55,8 @@ async def _errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     except web.HTTPException as error:
         if not request.path.startswith("/api/") or error.status < 400:
             raise
-        return api.json_response({"error": HTTP_ERRORS.get(error.status, error.reason)}, error.status)
+        ours = {404: say("web.no_such_route"), 405: say("web.method_not_allowed"), 413: say("web.body_too_large")}
+        return api.json_response({"error": ours.get(error.status, error.reason)}, error.status)
 
 
 async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
