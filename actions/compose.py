@@ -241,11 +241,16 @@ class Composer:
                  if kind.search(p.text) and p.item_key != entry.key]
         return [say("answer.said_elsewhere", item=found[0].item_name, text=_shorten(found[0].text, 150))] if found else []
 
-    def process(self, entry: ItemGuide, whole_steps: bool) -> list[str]:
-        """The steps of the process: each whole when the process is all that is asked, else their beginnings."""
+    def process(self, entry: ItemGuide, whole_steps: bool, words: str) -> list[str]:
+        """The steps of the process: each whole when the process is all that is asked, else their beginnings, but
+        whole the steps the question's own words point to (材料没带齐会怎样 → the step that says 一次性告知)."""
         if entry.process:
-            return [say("answer.process")] + [step.text if whole_steps else _shorten(step.text, STEP_CHARACTERS)
-                                              for step in entry.process]
+            pointed = [passage.text for passage in self.kb.passages(
+                entry.document.id, self.question_grams(entry, words), [entry.key], limit=2)] if words else []
+            return [say("answer.process")] + [
+                step.text if whole_steps or any(text.startswith(step.text) or step.text.startswith(text)
+                                                for text in pointed) else _shorten(step.text, STEP_CHARACTERS)
+                for step in entry.process]
         steps = entry.section("steps")
         if not steps:
             return [say("answer.process_none")]
@@ -441,7 +446,7 @@ class Composer:
         if aspect == "time_limit":
             return self.time_limit(entry)
         if aspect == "process":
-            return self.process(entry, full)
+            return self.process(entry, full, words)
         if aspect == "deadline":
             return self.deadline(entry, words)
         if aspect == "cover_start":

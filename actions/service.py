@@ -96,6 +96,7 @@ class Dialogue:
         self.start_trees = start_trees  # False inside an eligibility dialog
         self.tree_events: list[EventType] = []
         self.verdict = False  # the words reached a leaf of an eligibility tree: the reply is its verdict
+        self.not_understood = False  # the message asks nothing the assistant can act on yet
 
     def respond(self) -> tuple[list[Reply], list[EventType]]:
         replies = self._respond()
@@ -104,6 +105,8 @@ class Dialogue:
     def reply_metadata(self) -> dict[str, Any]:
         """What the operations console records of this turn's reply (actions/turn_record.py)."""
         state = self.state
+        if self.not_understood:
+            return reply_metadata("fallback")
         if state.pending:
             return reply_metadata("clarify", menu=state.pending == "item" and not state.options)
         document = state.region.document if state.region is not None and state.region.covered else None
@@ -141,6 +144,9 @@ class Dialogue:
     def _respond(self) -> list[Reply]:
         state, request = self.state, self.request
         answers_our_question = state.pending is not None
+        if not answers_our_question and self._asks_nothing_yet():
+            self.not_understood = True
+            return [Reply(say("support.fallback"))]
         picked_entry = self._take_pending_answer()
         asked_before = state.question if request.region and not request.items and not request.aspects else None
         self._merge(answers_our_question)
@@ -229,6 +235,15 @@ class Dialogue:
             state.pending, state.options = "item", []
             return [Reply(say("service.item_question"), choices("service.item_buttons"))]
         return self._answer(picked_entry)
+
+    def _asks_nothing_yet(self) -> bool:
+        """A message with no item, situation, place, aspect word or topic of its own, in a conversation with no
+        item (我有个事情想请教一下): whatever intent the NLU gave it, no question to it could change an answer."""
+        request, text = self.request, self.request.text
+        return self.state.item is None and not request.items and request.region is None \
+            and not request.ambiguous_regions and request.destination is None and not aspects_in(text, "") \
+            and not self._tree_situation_named() and self.kb.unanswered(text) is None \
+            and not items_by_text(self.kb, text, None, request.person_type)
 
     def _ranked_by_text(self) -> list[str]:
         """No item named: the region's items ranked by their own text; one code when the first is clear, the

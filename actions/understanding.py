@@ -462,7 +462,7 @@ def _ties_settled_by_text(kb: KnowledgeBase, items: list[ItemMatch], text: str,
 
 
 def understand(kb: KnowledgeBase, latest_message: dict[str, Any]) -> Request:
-    text = plain(latest_message.get("text") or "")
+    text = kb.with_names_heard(plain(latest_message.get("text") or ""))
     other_topic = next((word for word in WORDS.other_topics if word in text), None)
     for word in WORDS.other_topics:  # 养老金 is not read as part of the 医保 question beside it
         text = text.replace(word, " " * len(word))

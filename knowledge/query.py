@@ -12,6 +12,7 @@ from typing import Any
 from knowledge.codes import main_of
 from knowledge.manifest import Document, documents, provincial_list
 from knowledge.paths import DB_PATH
+from knowledge.sounds import is_chinese, sounds_like, spoken
 from knowledge.text import bigrams, normalize, parts_match, pattern_parts
 from knowledge.trees import Tree, parse_tree
 
@@ -211,6 +212,15 @@ class KnowledgeBase:
             names.setdefault(row["normalized"], []).append(row["region_id"])
         return dict(sorted(names.items(), key=lambda pair: -len(pair[0])))
 
+    @cached_property
+    def _region_names_by_last(self) -> dict[str, list[tuple[str, list[str]]]]:
+        """The Chinese region names of two characters or more by their last character, longest first."""
+        by_last: dict[str, list[tuple[str, list[str]]]] = {}
+        for name, ids in self._region_names.items():
+            if len(name) >= 2 and spoken(name):
+                by_last.setdefault(name[-1], []).append((name, ids))
+        return by_last
+
     def region(self, region_id: str) -> Region:
         return self._regions[region_id]
 
@@ -226,6 +236,12 @@ class KnowledgeBase:
                     taken[start : start + len(name)] = [True] * len(name)
                     found.append((start, name, ids))
                 start = haystack.find(name, start + 1)
+        for end, last in enumerate(haystack):  # 横阳, 隋州, 开富区: a name typed with homophones, its last character kept
+            for name, ids in self._region_names_by_last.get(last, []):
+                start = end - len(name) + 1
+                if start >= 0 and not any(taken[start : end + 1]) and sounds_like(haystack[start : end + 1], name):
+                    taken[start : end + 1] = [True] * len(name)
+                    found.append((start, haystack[start : end + 1], ids))
         found.sort()
         cities = {self._regions[ids[0]].city for _, _, ids in found if len(ids) == 1}
         resolutions = []
@@ -254,6 +270,38 @@ class KnowledgeBase:
         for row in self._rows("select alias, code from aliases"):
             aliases.setdefault(normalize(row["alias"]).lower(), set()).add(row["code"])
         return dict(sorted(aliases.items(), key=lambda pair: -len(pair[0])))
+
+    HEARD_NAME_LENGTH = 8  # characters: longer names are typed in their shorter forms too, which are heard
+
+    @cached_property
+    def _names_one_open(self) -> dict[str, list[str]]:
+        """Item names and aliases of three Chinese characters or more under each of their forms with one character
+        left open (生育?贴, ?育津贴 …): where a name typed with one homophone is looked up."""
+        forms: dict[str, list[str]] = {}
+        for alias in self._aliases:
+            if 3 <= len(alias) <= self.HEARD_NAME_LENGTH and spoken(alias):
+                for at in range(len(alias)):
+                    forms.setdefault(alias[:at] + "?" + alias[at + 1 :], []).append(alias)
+        return forms
+
+    def with_names_heard(self, text: str) -> str:
+        """A message with the item names typed with one homophone written as the names (生育经贴 → 生育津贴,
+        计化生育 → 计划生育): longest names first, never over a name typed right."""
+        longest = max((len(form) for form in self._names_one_open), default=0)
+        typed = list(text)
+        fixed = [False] * len(text)
+        for size in range(min(longest, len(text)), 2, -1):
+            for start in range(len(text) - size + 1):
+                window = "".join(typed[start : start + size])
+                if any(fixed[start : start + size]) or window in self._aliases or not is_chinese(window):
+                    continue
+                heard = next((alias for at in range(size)
+                              for alias in self._names_one_open.get(window[:at] + "?" + window[at + 1 :], [])
+                              if sounds_like(window, alias)), None)
+                if heard is not None:
+                    typed[start : start + size] = list(heard)
+                    fixed[start : start + size] = [True] * size
+        return "".join(typed)
 
     def continues_another_name(self, text: str, match: ItemMatch) -> bool:
         """The alias matched is only the start of another item's longer name, typed on (职工参保 in 职工参保信息变根)."""

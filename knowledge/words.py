@@ -22,6 +22,7 @@ class Words:
     other_topics: tuple[str, ...]
     filler: tuple[str, ...]
     plain_words: dict[str, str]
+    sounds_alike: dict[str, dict[str, str]]
     english_words: dict[str, str]
     question_hints: dict[str, str]
     negations: tuple[str, ...]

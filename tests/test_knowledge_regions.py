@@ -67,3 +67,14 @@ def test_unknown_text_names_no_place(kb: KnowledgeBase) -> None:
 def test_city_level_units_are_named_as_the_documents_name_them(kb: KnowledgeBase) -> None:
     assert kb.resolve_region("衡阳").region.unit == "衡阳市"
     assert kb.resolve_region("长沙市本级").region.unit == "市本级"
+
+
+@pytest.mark.parametrize(("typed", "name"), [("横阳 我辞职了", "衡阳市"), ("隋州 我是单位女职工", "随州市"),
+                                             ("开富区 做了结扎", "开福区"), ("琛州的", "郴州市"), ("横阳市", "衡阳市")])
+def test_a_place_typed_with_homophones_is_that_place(kb: KnowledgeBase, typed: str, name: str) -> None:
+    assert kb.resolve_region(typed).region.name == name
+
+
+@pytest.mark.parametrize("typed", ["账户异常怎么办", "可以自行申请吗", "实验室的员工", "报销比例一样吗"])
+def test_common_words_that_sound_like_a_place_name_no_place(kb: KnowledgeBase, typed: str) -> None:
+    assert kb.resolve_region(typed).region is None  # 异常/宜昌, 自行/资兴, 实验/十堰: the last character differs

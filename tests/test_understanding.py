@@ -267,9 +267,15 @@ def test_the_region_nlu_found_counts_only_where_the_text_names_none(kb: Knowledg
 
 
 def test_an_item_typo_diet_found_is_searched_among_the_names(kb: KnowledgeBase) -> None:
+    request = parse(kb, "衡阳 门诊慢特疾 要什么材料", "ask_materials",  # 疾 is not a homophone of 病: no name heard
+                    [{"entity": "item", "value": "门诊慢特疾", "start": 3, "end": 8}])
+    assert request.items[0].code == "002036005001" and request.item_words == ["门诊慢特疾"]
+
+
+def test_an_item_name_typed_with_a_homophone_is_read_as_the_name(kb: KnowledgeBase) -> None:
     request = parse(kb, "衡阳 门诊慢特兵 要什么材料", "ask_materials",
                     [{"entity": "item", "value": "门诊慢特兵", "start": 3, "end": 8}])
-    assert request.items[0].code == "002036005001" and request.item_words == ["门诊慢特兵"]
+    assert request.items[0].code == "002036005001" and request.item_words == ["门诊慢特病"]
 
 
 def test_the_person_is_the_most_specific_words_not_nlu_and_not_a_negated_one(kb: KnowledgeBase) -> None:
