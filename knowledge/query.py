@@ -287,10 +287,9 @@ class KnowledgeBase:
     def with_names_heard(self, text: str) -> str:
         """A message with the item names typed with one homophone written as the names (生育经贴 → 生育津贴,
         计化生育 → 计划生育): longest names first, never over a name typed right."""
-        longest = max((len(form) for form in self._names_one_open), default=0)
         typed = list(text)
         fixed = [False] * len(text)
-        for size in range(min(longest, len(text)), 2, -1):
+        for size in range(min(self.HEARD_NAME_LENGTH, len(text)), 2, -1):
             for start in range(len(text) - size + 1):
                 window = "".join(typed[start : start + size])
                 if any(fixed[start : start + size]) or window in self._aliases or not is_chinese(window):
