@@ -9,11 +9,11 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
-from knowledge.codes import main_of
+from knowledge.codes import catalogue_code, main_of
 from knowledge.manifest import Document, documents, provincial_list
 from knowledge.paths import DB_PATH
 from knowledge.sounds import is_chinese, sounds_like, spoken
-from knowledge.text import bigrams, normalize, parts_match, pattern_parts
+from knowledge.text import bigrams, normalize, parts_match, pattern_parts, substrings, variants
 from knowledge.trees import Tree, parse_tree
 
 LIST_TABLES = ("process", "materials", "time_limits", "notes", "legal_basis", "online_channels")
@@ -352,11 +352,28 @@ class KnowledgeBase:
         return any(parts_match(haystack, parts, span=len(haystack)) for _, parts, code in self._situations
                    if code == key and len(parts) > 1)
 
+    @cached_property
+    def _situations_by_first_word(self) -> dict[str, list[int]]:
+        """Each way of saying a situation's first part → the situations (their places in `_situations`) it begins:
+        a message is matched only against the situations whose first part it holds."""
+        index: dict[str, list[int]] = {}
+        for place, (_, parts, _) in enumerate(self._situations):
+            for variant in variants(parts[0]):
+                index.setdefault(variant, []).append(place)
+        return index
+
+    @cached_property
+    def _first_word_lengths(self) -> set[int]:
+        return {len(word) for word in self._situations_by_first_word}
+
     def find_situations(self, text: str) -> list[ItemMatch]:
         """Items a message describes by a situation (公司+改名 → 单位参保信息变更登记), best covered first."""
         haystack = normalize(text).lower()
+        index = self._situations_by_first_word
+        places = sorted({place for word in substrings(haystack, self._first_word_lengths)
+                         for place in index.get(word, ())})
         best: dict[str, ItemMatch] = {}
-        for pattern, parts, code in self._situations:
+        for pattern, parts, code in (self._situations[place] for place in places):
             covered = parts_match(haystack, parts)
             if covered and (code not in best or covered > best[code].score):
                 level = self.catalogue[code]["level"] if code in self.catalogue else "local"
@@ -515,6 +532,16 @@ class KnowledgeBase:
             rows = self._rows("select * from items where document = ? and parent_code = ? order by row, key",
                               document, item)
         return rows
+
+    def answered_as(self, item: str, document: str) -> str | None:
+        """The item `document` answers when asked for `item`: the item itself, the national item a 长沙 key refines
+        (002036002003-2 in 衡阳's guide is 002036002003), the one the 2025 list folds it into, or None where the
+        document does not list it (长沙's own 0731-1 in 衡阳's guide)."""
+        for candidate in dict.fromkeys((item, catalogue_code(item))):
+            if self._items_for(candidate, document):
+                return candidate
+        merged = self.merged_into(catalogue_code(item), document)
+        return merged[0] if merged else None
 
     def merged_into(self, code: str, document: str) -> tuple[str, Fact] | None:
         """Where `document` folds an item it does not list into another (the 2025 list), with the evidence."""

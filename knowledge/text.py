@@ -86,7 +86,7 @@ def load_source(file_name: str) -> SourceText:
 PATTERN_SPAN = 14  # characters: each part of an "A+B" pattern stands within this many after the part before it
 
 
-def _variants(part: str) -> tuple[str, ...]:
+def variants(part: str) -> tuple[str, ...]:
     """A pattern part and the other ways of saying it (words.yml same_words: 垫 → 垫付, 自己掏 …)."""
     return (part, *words().same_words.get(part, ()))
 
@@ -94,10 +94,16 @@ def _variants(part: str) -> tuple[str, ...]:
 def _first_after(text: str, part: str, start: int, end: int) -> tuple[int, int]:
     """The first place from `start` (and before `end`, if given) where the part or a variant of it stands, and the
     variant's length; (-1, 0) if none does."""
-    found = [(at, len(variant)) for variant in _variants(part)
+    found = [(at, len(variant)) for variant in variants(part)
              for at in [text.find(variant, start, end + len(variant)) if end >= 0 else text.find(variant, start)]
              if at != -1]
     return min(found) if found else (-1, 0)
+
+
+def substrings(text: str, lengths: set[int]) -> set[str]:
+    """Every piece of `text` of one of these lengths: looked up in an index of words instead of finding every
+    word of the index in the text."""
+    return {text[start:start + length] for length in lengths for start in range(len(text) - length + 1)}
 
 
 def pattern_parts(pattern: str) -> tuple[str, ...]:

@@ -315,3 +315,12 @@ def test_every_source_is_cited_with_document_and_lines(kb: KnowledgeBase) -> Non
 
 def test_full_text_search_survives_control_characters(kb: KnowledgeBase) -> None:
     assert kb.search("\x00异地\x07备案") and kb.find_items("\x00\x1f") == []
+
+
+def test_the_item_a_document_answers_for_one_it_does_not_list(kb: KnowledgeBase) -> None:
+    assert kb.answered_as("002036001008", "hengyang") == "002036001008"
+    assert kb.answered_as("002036001008", "hunan2025") == "002036001002"  # 退休人员死亡停保: 减少登记 rows
+    assert kb.answered_as("002036007005", "hunan2025") == "002036007004"
+    assert kb.answered_as("002036002003-2", "hengyang") == "002036002003"  # 长沙's 死亡销户 key: 衡阳's 一次性支取
+    assert kb.answered_as("0731-1", "changsha") == "0731-1"
+    assert kb.answered_as("0731-1", "hengyang") is None

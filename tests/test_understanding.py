@@ -190,6 +190,13 @@ def test_a_situation_part_matches_its_other_wordings(kb: KnowledgeBase) -> None:
     assert not kb.find_situations("老婆没生孩子")
 
 
+def test_a_long_stay_without_moving_the_household_is_long_residence_not_resettlement(kb: KnowledgeBase) -> None:
+    for text in ("十堰 我跟老伴每年冬天去三亚住小半年 想在那边看病能直接刷卡",
+                 "我妈要去昆明长住 一住就是一两年 职工医保 退休了 户口没迁"):
+        assert kb.find_situations(text)[0].code == "002036004002"
+    assert kb.find_situations("我爸退休了 户口迁到深圳了 在那边看病要备案吗")[0].code == "002036004001"
+
+
 def test_passages_are_the_sentences_of_an_item_a_question_points_to(kb: KnowledgeBase) -> None:
     found = kb.passages("hengyang", ["不足", "年限", "补缴", "缴费"], ["002036001002"])
     assert found[0].text.startswith("不足最低缴费年限的")
@@ -306,6 +313,7 @@ def test_nothing_is_made_of_a_greeting_or_an_empty_message(kb: KnowledgeBase) ->
 
 def test_dialect_words_are_put_plainly() -> None:
     assert plain("堂客生小孩 保销") == "老婆生小孩 报销"
+    assert plain("卡里还剩好多钱 几多天能办好") == "卡里还剩多少钱 多少天能办好"  # 湖南 好多, 湖北 几多
 
 
 # Ranking items by their own text ------------------------------------------------------------------------------------

@@ -2,8 +2,10 @@
 
 For each case tagged with an item code, the user's words (all its turns) are parsed by the trained model and read by
 actions.understanding as the assistant reads them: the items named or described, then the region's items ranked by
-their own text. Top-1 counts the first candidate, top-3 any of the first three; a candidate is right when it is the
-tagged code, or the national item of a 长沙 local key tagged (or the reverse), which the dialogue resolves by entries.
+their own text. A candidate counts under its own code and under the item the region's document answers for it (the
+2025 list answers 退休人员医保管理 under 职工参保登记, naming both). Top-1 counts the first candidate, top-3 any of the first three; a candidate is right
+when it is the tagged code, or the national item of a 长沙 local key tagged (or the reverse), which the dialogue
+resolves by entries.
 
 Usage: python -m bot.training.rank_eval MODEL CASES.json [CASES.json …]
 """
@@ -32,7 +34,14 @@ def same_item(found: str, expected: str) -> bool:
     return found == expected or catalogue_code(found) == expected or catalogue_code(expected) == found
 
 
-async def _candidates(agent: Agent, texts: list[str]) -> list[list[str]]:
+def right(candidate: tuple[str, ...], expected: str) -> bool:
+    """A candidate is right under any code it is answered by (`_candidates`)."""
+    return any(same_item(code, expected) for code in candidate)
+
+
+async def _candidates(agent: Agent, texts: list[str]) -> list[list[tuple[str, ...]]]:
+    """Each message's candidate items, best first, each as its code and the item the region's document answers for
+    it (the 2025 list answers 退休人员医保管理 under 职工参保登记, naming both)."""
     kb = knowledge_base()
     ranked = []
     for text in texts:
@@ -40,7 +49,7 @@ async def _candidates(agent: Agent, texts: list[str]) -> list[list[str]]:
         document = request.region.document if request.region is not None and request.region.covered else None
         codes = [match.code for match in request.items]
         codes += [m.code for m in items_by_text(kb, text, document, request.person_type) if m.code not in codes]
-        ranked.append(codes)
+        ranked.append([(code, kb.answered_as(code, document) or code) if document else (code,) for code in codes])
     return ranked
 
 
@@ -49,10 +58,9 @@ def score(agent: Agent, cases_file: Path) -> dict[str, float]:
              if expected_item(case["tags"])]
     texts = [" ".join(turn["user"] for turn in case["turns"]) for case in cases]
     ranked = asyncio.run(_candidates(agent, texts))
-    top1 = sum(bool(codes) and same_item(codes[0], expected_item(case["tags"]) or "")
-               for case, codes in zip(cases, ranked))
-    top3 = sum(any(same_item(code, expected_item(case["tags"]) or "") for code in codes[:3])
-               for case, codes in zip(cases, ranked))
+    expected = [expected_item(case["tags"]) or "" for case in cases]
+    top1 = sum(bool(candidates) and right(candidates[0], item) for item, candidates in zip(expected, ranked))
+    top3 = sum(any(right(candidate, item) for candidate in candidates[:3]) for item, candidates in zip(expected, ranked))
     return {"cases": len(cases), "top1": top1 / max(1, len(cases)), "top3": top3 / max(1, len(cases))}
 
 
