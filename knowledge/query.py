@@ -186,6 +186,7 @@ class KnowledgeBase:
             raise KnowledgeBaseError(f"{path} does not exist: run `python -m knowledge build` (or `make run`)")
         self.connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         self.connection.row_factory = sqlite3.Row
+        self._entries_read: dict[tuple[str, str, str | None], tuple[str, tuple[ItemGuide, ...], Fact | None]] = {}
         try:
             tables = {row[0] for row in self.connection.execute("select name from sqlite_master")}
         except sqlite3.DatabaseError as error:
@@ -203,6 +204,14 @@ class KnowledgeBase:
     @cached_property
     def _regions(self) -> dict[str, Region]:
         return {row["id"]: Region(**dict(row)) for row in self._rows("select * from regions")}
+
+    @cached_property
+    def _region_name_order(self) -> dict[str, int]:
+        return {name: place for place, name in enumerate(self._region_names)}
+
+    @cached_property
+    def _region_name_lengths(self) -> set[int]:
+        return {len(name) for name in self._region_names}
 
     @cached_property
     def _region_names(self) -> dict[str, list[str]]:
@@ -229,7 +238,9 @@ class KnowledgeBase:
         haystack = normalize(text).lower()
         taken = [False] * len(haystack)
         found: list[tuple[int, str, list[str]]] = []
-        for name, ids in self._region_names.items():
+        named = substrings(haystack, self._region_name_lengths) & self._region_names.keys()
+        for name in sorted(named, key=self._region_name_order.__getitem__):
+            ids = self._region_names[name]
             start = haystack.find(name)
             while start != -1:
                 if not any(taken[start : start + len(name)]):
@@ -284,13 +295,28 @@ class KnowledgeBase:
                     forms.setdefault(alias[:at] + "?" + alias[at + 1 :], []).append(alias)
         return forms
 
+    @cached_property
+    def _heard_name_starts(self) -> dict[int, tuple[set[str], set[str]]]:
+        """For each length of those names, their first characters and their second ones: a window of a message
+        that has neither where a name of its length has it cannot be that name with one character heard."""
+        starts: dict[int, tuple[set[str], set[str]]] = {}
+        for names in self._names_one_open.values():
+            for name in names:
+                firsts, seconds = starts.setdefault(len(name), (set(), set()))
+                firsts.add(name[0])
+                seconds.add(name[1])
+        return starts
+
     def with_names_heard(self, text: str) -> str:
         """A message with the item names typed with one homophone written as the names (生育经贴 → 生育津贴,
         计化生育 → 计划生育): longest names first, never over a name typed right."""
         typed = list(text)
         fixed = [False] * len(text)
         for size in range(min(self.HEARD_NAME_LENGTH, len(text)), 2, -1):
+            firsts, seconds = self._heard_name_starts.get(size, (set(), set()))
             for start in range(len(text) - size + 1):
+                if typed[start] not in firsts and typed[start + 1] not in seconds:
+                    continue
                 window = "".join(typed[start : start + size])
                 if any(fixed[start : start + size]) or window in self._aliases or not is_chinese(window):
                     continue
@@ -307,7 +333,16 @@ class KnowledgeBase:
         start = text.find(match.matched.lower())
         longer = text[start : start + len(match.matched) + 2]
         return len(longer) > len(match.matched) and any(
-            alias.startswith(longer) and match.code not in codes for alias, codes in self._aliases.items())
+            match.code not in codes for codes in self._aliases_by_start.get(longer, ()))
+
+    @cached_property
+    def _aliases_by_start(self) -> dict[str, list[set[str]]]:
+        """Each start of two characters or more of an alias → the codes of every alias that starts so."""
+        starts: dict[str, list[set[str]]] = {}
+        for alias, codes in self._aliases.items():
+            for end in range(2, len(alias) + 1):
+                starts.setdefault(alias[:end], []).append(codes)
+        return starts
 
     @cached_property
     def _names(self) -> set[str]:
@@ -353,27 +388,35 @@ class KnowledgeBase:
                    if code == key and len(parts) > 1)
 
     @cached_property
+    def _situation_words(self) -> list[tuple[tuple[str, ...], ...]]:
+        """Each situation's parts, each with its other wordings (same_words), in the order of `_situations`."""
+        return [tuple(variants(part) for part in parts) for _, parts, _ in self._situations]
+
+    @cached_property
     def _situations_by_first_word(self) -> dict[str, list[int]]:
-        """Each way of saying a situation's first part → the situations (their places in `_situations`) it begins:
-        a message is matched only against the situations whose first part it holds."""
+        """Each way of saying a situation's first part → the situations (their places in `_situations`) it begins."""
         index: dict[str, list[int]] = {}
-        for place, (_, parts, _) in enumerate(self._situations):
-            for variant in variants(parts[0]):
+        for place, words_ in enumerate(self._situation_words):
+            for variant in words_[0]:
                 index.setdefault(variant, []).append(place)
         return index
 
     @cached_property
-    def _first_word_lengths(self) -> set[int]:
-        return {len(word) for word in self._situations_by_first_word}
+    def _situation_word_lengths(self) -> set[int]:
+        return {len(variant) for words_ in self._situation_words for part in words_ for variant in part}
 
     def find_situations(self, text: str) -> list[ItemMatch]:
-        """Items a message describes by a situation (公司+改名 → 单位参保信息变更登记), best covered first."""
+        """Items a message describes by a situation (公司+改名 → 单位参保信息变更登记), best covered first. Only
+        the situations whose every part the message holds somewhere are matched part after part."""
         haystack = normalize(text).lower()
+        present = substrings(haystack, self._situation_word_lengths)
         index = self._situations_by_first_word
-        places = sorted({place for word in substrings(haystack, self._first_word_lengths)
-                         for place in index.get(word, ())})
+        places = sorted({place for word in present & index.keys() for place in index[word]})
         best: dict[str, ItemMatch] = {}
-        for pattern, parts, code in (self._situations[place] for place in places):
+        for place in places:
+            if not all(any(variant in present for variant in part) for part in self._situation_words[place][1:]):
+                continue
+            pattern, parts, code = self._situations[place]
             covered = parts_match(haystack, parts)
             if covered and (code not in best or covered > best[code].score):
                 level = self.catalogue[code]["level"] if code in self.catalogue else "local"
@@ -492,9 +535,8 @@ class KnowledgeBase:
             facts[item_id].append(Fact(text, source, condition, row))
         return facts
 
-    def _item_guides(self, items: list[sqlite3.Row], region: Region | None) -> list[ItemGuide]:
+    def _item_guides(self, items: list[sqlite3.Row], unit: str | None) -> list[ItemGuide]:
         ids = [item["id"] for item in items]
-        unit = region.unit if region else None
         lists = {name: self._facts(name, ids) for name in LIST_TABLES}
         forms = self._facts("forms", ids, "name")
         for item_id, notes in self._facts("form_notes", ids).items():
@@ -598,17 +640,24 @@ class KnowledgeBase:
         document = document or (region.document if region else None)
         if document is None:
             raise ValueError("a covered region or a document is needed")
-        item = self.resolve_item(item)
-        rows = self._items_for(item, document)
-        merged = None if rows else self.merged_into(item, document)
-        if merged:
-            rows = self._items_for(merged[0], document)
-        codes = {row["code"] for row in rows}
-        code = rows[0]["code"] if len(codes) == 1 and rows[0]["code"] and not merged else item
-        entries = self._item_guides(rows, region) if rows else []
-        return Guide(code=code, region=region, document=documents()[document], entries=entries,
-                     conflicts=self.conflicts(code, document), gaps=self.gaps(code, document),
-                     merged_note=merged[1] if merged else None)
+        code, entries, merged = self._entries(self.resolve_item(item), document, region.unit if region else None)
+        return Guide(code=code, region=region, document=documents()[document], entries=list(entries),
+                     conflicts=self.conflicts(code, document), gaps=self.gaps(code, document), merged_note=merged)
+
+    def _entries(self, item: str, document: str, unit: str | None) -> tuple[str, tuple[ItemGuide, ...], Fact | None]:
+        """The code, the entries (offices and phones of `unit`) and the 2025 list's merge note of a guide: read
+        once for each item, document and unit (the knowledge base does not change while it is open)."""
+        key = (item, document, unit)
+        if key not in self._entries_read:
+            rows = self._items_for(item, document)
+            merged = None if rows else self.merged_into(item, document)
+            if merged:
+                rows = self._items_for(merged[0], document)
+            codes = {row["code"] for row in rows}
+            code = rows[0]["code"] if len(codes) == 1 and rows[0]["code"] and not merged else item
+            entries = tuple(self._item_guides(rows, unit)) if rows else ()
+            self._entries_read[key] = (code, entries, merged[1] if merged else None)
+        return self._entries_read[key]
 
     @cached_property
     def _conflicts(self) -> list[tuple[set[str], Conflict]]:
