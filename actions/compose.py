@@ -8,7 +8,7 @@ from actions.understanding import WORDS, situations_in
 from knowledge.bot_texts import say, section_texts
 from knowledge.manifest import documents, provincial_list
 from knowledge.query import (CONSULT_PHONE_KINDS, HOSPITAL_PHONE_KIND, SUPERVISION_PHONE_KIND, Conflict, Fact, Guide,
-                             ItemGuide, KnowledgeBase, Region)
+                             GuideEntry, KnowledgeBase, Region)
 from knowledge.text import normalize
 from knowledge.words import sentence_kind
 
@@ -121,7 +121,7 @@ class Composer:
 
     # One aspect of one entry ----------------------------------------------------------------------
 
-    def materials(self, entry: ItemGuide, person_type: str | None, full: bool, words: str = "") -> list[str]:
+    def materials(self, entry: GuideEntry, person_type: str | None, full: bool, words: str = "") -> list[str]:
         if not entry.materials:
             return [say("answer.materials_none")]
         general = [m for m in entry.materials if not m.condition]
@@ -136,7 +136,7 @@ class Composer:
             lines.append(say("answer.materials_more", count=len(ordered) - len(shown)))
         return lines
 
-    def what_forms_ask(self, entry: ItemGuide, shown: list[Fact], person_type: str | None, words: str) -> list[str]:
+    def what_forms_ask(self, entry: GuideEntry, shown: list[Fact], person_type: str | None, words: str) -> list[str]:
         """What a form among the materials, printed in the document, says must come with it (需提供资料：…), for
         forms that fit the user's case: of each, the note the question's words point to most."""
         grams = set(self.question_grams(entry, words))
@@ -153,13 +153,13 @@ class Composer:
         return _unique(lines)[:2]
 
     @staticmethod
-    def material_notes(entry: ItemGuide, shown: list[Fact]) -> list[str]:
+    def material_notes(entry: GuideEntry, shown: list[Fact]) -> list[str]:
         """The item's notes that say more about a material listed (病历资料中…只需要出院记录)."""
         names = {name for m in shown if len(name := re.split(r"[（(]", m.text)[0]) >= 4}
         return [say("answer.note", text=_shorten(n.text, 120)) for n in entry.notes
                 if any(name in n.text for name in names)][:2]
 
-    def office(self, entry: ItemGuide, region: Region) -> list[str]:
+    def office(self, entry: GuideEntry, region: Region) -> list[str]:
         lines = [line for line in self.how_to_apply(entry) if APPLIED_ELSEWHERE.search(line)]
         for office in entry.offices or self._city_offices(entry, region):
             lines.append(say("answer.office", unit=office.extra["unit"], address=office.text))
@@ -180,7 +180,7 @@ class Composer:
             lines.append(say("answer.offices_of_counties"))
         return lines
 
-    def _city_offices(self, entry: ItemGuide, region: Region) -> list[Fact]:
+    def _city_offices(self, entry: GuideEntry, region: Region) -> list[Fact]:
         """The city's own office for an item whose county office the document does not list."""
         if region.level != "county":
             return []
@@ -188,10 +188,10 @@ class Composer:
         guide = self.kb.guide(entry.local_code or entry.code or entry.key, city)
         return [office for e in guide.entries if e.key == entry.key for office in e.offices]
 
-    def phones(self, entry: ItemGuide, kinds: tuple[str, ...]) -> list[str]:
+    def phones(self, entry: GuideEntry, kinds: tuple[str, ...]) -> list[str]:
         return [_phone_line(p) for p in entry.phones if p.extra["kind"] in kinds]
 
-    def phone(self, entry: ItemGuide, person_type: str | None = None) -> list[str]:
+    def phone(self, entry: GuideEntry, person_type: str | None = None) -> list[str]:
         phones = [p for p in entry.phones if p.extra["kind"] in CONSULT_PHONE_KINDS]
         if person_type and any(p.extra.get("qualifier") == person_type for p in phones):
             phones = [p for p in phones if p.extra.get("qualifier") in (person_type, None)]
@@ -202,18 +202,18 @@ class Composer:
             lines.append(say("answer.hospital_phones", phones="；".join(hospitals)))
         return lines
 
-    def supervision(self, entry: ItemGuide) -> list[str]:
+    def supervision(self, entry: GuideEntry) -> list[str]:
         numbers = _unique(self.phones(entry, (SUPERVISION_PHONE_KIND,)))
         return [say("answer.supervision_phones", phones="；".join(numbers))] if numbers else []
 
-    def time_limit(self, entry: ItemGuide) -> list[str]:
+    def time_limit(self, entry: GuideEntry) -> list[str]:
         limits = "；".join(f"{t.text}{_condition(t)}" for t in entry.time_limits) or say("answer.time_limit_none")
         lines = [say("answer.time_limit", limits=limits)]
         deadlines = [f.text for f in entry.process + entry.notes if DEADLINE.search(f.text)]
         lines += [say("answer.caution", text=_shorten(text, 90)) for text in deadlines[:2]]
         return lines
 
-    def deadline(self, entry: ItemGuide, words: str) -> list[str]:
+    def deadline(self, entry: GuideEntry, words: str) -> list[str]:
         """How long one has to apply: the item's own words on it (急诊后三个工作日内), never its processing time."""
         form_notes = [note for form in entry.forms for note in form.extra.get("notes", [])]
         texts = [f.text for f in entry.process + entry.notes + form_notes
@@ -223,7 +223,7 @@ class Composer:
         return [say("answer.deadline_none", citation=entry.document.citation)] + \
             self._said_elsewhere(entry, words, DEADLINE)
 
-    def cover_start(self, entry: ItemGuide, words: str) -> list[str]:
+    def cover_start(self, entry: GuideEntry, words: str) -> list[str]:
         """When the cover or benefit starts (waiting periods): the item's own words on it, or that it says nothing."""
         texts = [n.text for n in entry.notes + [n for f in entry.forms for n in f.extra.get("notes", [])]
                  if COVER_START.search(n.text)]
@@ -232,7 +232,7 @@ class Composer:
         return [say("answer.cover_start_none", citation=entry.document.citation)] + \
             self._said_elsewhere(entry, words, COVER_START)
 
-    def _said_elsewhere(self, entry: ItemGuide, words: str, kind: re.Pattern[str]) -> list[str]:
+    def _said_elsewhere(self, entry: GuideEntry, words: str, kind: re.Pattern[str]) -> list[str]:
         """The sentence of another item of the same document that says what this item does not (衡阳's waiting
         periods are written under 职工参保登记, not 法定断档补缴), when the question's words point to it."""
         if not words:
@@ -241,7 +241,7 @@ class Composer:
                  if kind.search(p.text) and p.item_key != entry.key]
         return [say("answer.said_elsewhere", item=found[0].item_name, text=_shorten(found[0].text, 150))] if found else []
 
-    def process(self, entry: ItemGuide, whole_steps: bool, words: str) -> list[str]:
+    def process(self, entry: GuideEntry, whole_steps: bool, words: str) -> list[str]:
         """The steps of the process: each whole when the process is all that is asked, else their beginnings, but
         whole the steps the question's own words point to (材料没带齐会怎样 → the step that says 一次性告知)."""
         if entry.process:
@@ -257,7 +257,7 @@ class Composer:
         return [say("answer.steps", text=steps.text)] + [say("answer.note", text=_shorten(n.text, 150))
                                                          for n in entry.notes[:2]]
 
-    def eligibility(self, entry: ItemGuide, person_type: str | None, words: str) -> list[str]:
+    def eligibility(self, entry: GuideEntry, person_type: str | None, words: str) -> list[str]:
         lines = self.served(entry)
         lines += self.persons_case(entry, person_type, words)
         lines += [say("answer.condition", text=_shorten(text, 150)) for text in self.conditions(entry, words)]
@@ -269,7 +269,7 @@ class Composer:
         lines += self.materials(entry, person_type, False, words)
         return lines
 
-    def conditions(self, entry: ItemGuide, words: str) -> list[str]:
+    def conditions(self, entry: GuideEntry, words: str) -> list[str]:
         """The conditions the item's own text sets (its notes, the notes and pledges of its forms, its sections
         on conditions): the sentences the question's words point to first; at most CONDITIONS_SHOWN."""
         pointed = self.kb.passages(entry.document.id, self.question_grams(entry, words), [entry.key], limit=6)
@@ -289,7 +289,7 @@ class Composer:
         return _unique(measured + asked + found)[:CONDITIONS_SHOWN]
 
     @staticmethod
-    def persons_case(entry: ItemGuide, person_type: str | None, words: str) -> list[str]:
+    def persons_case(entry: GuideEntry, person_type: str | None, words: str) -> list[str]:
         """What the item asks of the person or situation the user described: the materials and time limits
         written for that case (灵活就业人员: 有效身份证件 …, 即时办结)."""
         materials = [m.text for m in entry.materials if m.condition and _condition_applies(m.condition, person_type, words)]
@@ -305,7 +305,7 @@ class Composer:
             lines.append(say("answer.time_limit", limits="；".join(_unique(limits))))
         return lines
 
-    def online(self, entry: ItemGuide) -> list[str]:
+    def online(self, entry: GuideEntry) -> list[str]:
         channels = _unique([c.text for c in entry.online_channels])
         if channels:
             return [say("answer.online", channels="；".join(channels))]
@@ -318,7 +318,7 @@ class Composer:
             return lines
         return []
 
-    def form(self, entry: ItemGuide, words: str = "") -> list[str]:
+    def form(self, entry: GuideEntry, words: str = "") -> list[str]:
         asks_seal = any(word in words for word in WORDS.seal_words)
         with_forms = [m for m in entry.materials if any(mark in m.text for mark in WORDS.form_marks)
                       or (asks_seal and any(word in m.text for word in WORDS.seal_words))]
@@ -333,7 +333,7 @@ class Composer:
         return [say("answer.forms")] + lines + self.where_to_get_forms(entry)
 
     @staticmethod
-    def where_to_get_forms(entry: ItemGuide) -> list[str]:
+    def where_to_get_forms(entry: GuideEntry) -> list[str]:
         """Where the item's forms are to be had: the item's own words on downloading or collecting them, and the
         forms whose template the document prints."""
         texts = [n.text for n in entry.notes] + [n.text for f in entry.forms for n in f.extra.get("notes", [])] + \
@@ -346,14 +346,14 @@ class Composer:
             lines.append(say("answer.forms_printed", citation=entry.document.citation, forms="、".join(printed[:3])))
         return lines
 
-    def legal_basis(self, entry: ItemGuide) -> list[str]:
+    def legal_basis(self, entry: GuideEntry) -> list[str]:
         if entry.legal_basis:
             return [say("answer.legal_basis")] + [f"{i}. {f.text}" for i, f in enumerate(entry.legal_basis, 1)]
         return []
 
     # Putting it together ----------------------------------------------------------------------------
 
-    def render(self, guide: Guide, entry: ItemGuide, aspects: list[str], person_type: str | None,
+    def render(self, guide: Guide, entry: GuideEntry, aspects: list[str], person_type: str | None,
                full: bool, words: str) -> str:
         """The answer to `aspects` of one entry for the guide's region, ending with the sources it used."""
         region = guide.region
@@ -384,7 +384,7 @@ class Composer:
         text = fit([header] + body + related + general + notes, self.limit - utf8_len(footer) - 1)
         return f"{text}\n{footer}"
 
-    def render_several(self, guide: Guide, entries: list[ItemGuide], name: str, aspects: list[str],
+    def render_several(self, guide: Guide, entries: list[GuideEntry], name: str, aspects: list[str],
                        person_type: str | None, words: str) -> str:
         """One answer for several entries the message may mean: what they share once, then what each says
         differently under its own name (no question when the whole answer fits)."""
@@ -401,7 +401,7 @@ class Composer:
         footer = rendered[0][-1]
         return f"{fit(lines, self.limit - utf8_len(footer) - 1)}\n{footer}"
 
-    def question_grams(self, entry: ItemGuide, words: str) -> list[str]:
+    def question_grams(self, entry: GuideEntry, words: str) -> list[str]:
         """The character pairs of a question that can point to a sentence of the item: its own words (with the
         hints a word implies), without the item's name, the person words and the filler every question shares."""
         typed = normalize(words).lower()
@@ -409,7 +409,7 @@ class Composer:
         own = {gram for gram in _bigrams(typed) if gram not in ignore}
         return sorted(own | {gram for hint in _hint_words(typed) for gram in _bigrams(hint)})  # hints count in full
 
-    def related_notes(self, entry: ItemGuide, words: str, already: list[str]) -> list[str]:
+    def related_notes(self, entry: GuideEntry, words: str, already: list[str]) -> list[str]:
         """The sentences of the item's own text that the question's words point to (payment period, waiting
         period, students …), at most two, not already in the answer."""
         if not words:
@@ -417,7 +417,7 @@ class Composer:
         passages = self.kb.passages(entry.document.id, self.question_grams(entry, words), [entry.key], limit=6)
         return [p.text for p in passages if not any(p.text[:30] in line for line in already)][:2]
 
-    def general_notes(self, guide: Guide, entry: ItemGuide, aspects: list[str], words: str) -> list[str]:
+    def general_notes(self, guide: Guide, entry: GuideEntry, aspects: list[str], words: str) -> list[str]:
         """The Hunan 2025 list's notes that hold for every item (bank account, proxies) where they apply."""
         hunan = guide.region is not None and guide.region.province == provincial_list().region
         if not hunan or not set(aspects) & {"materials", "overview", "eligibility"}:
@@ -433,7 +433,7 @@ class Composer:
                 lines.append(say("answer.hunan_note", text=_shorten(note.text, 120)))
         return lines
 
-    def _aspect(self, guide: Guide, entry: ItemGuide, aspect: str, person_type: str | None, full: bool,
+    def _aspect(self, guide: Guide, entry: GuideEntry, aspect: str, person_type: str | None, full: bool,
                 words: str, extra_sources: set[str]) -> list[str]:
         if aspect == "materials":
             return self.materials(entry, person_type, full, words)
@@ -477,17 +477,17 @@ class Composer:
         return self.overview(guide, entry, person_type, words)
 
     @staticmethod
-    def how_to_apply(entry: ItemGuide) -> list[str]:
+    def how_to_apply(entry: GuideEntry) -> list[str]:
         """The first step of the process: where and how the application is made."""
         return [say("answer.how_to_apply", text=_shorten(entry.process[0].text, 90))] if entry.process else []
 
     @staticmethod
-    def served(entry: ItemGuide) -> list[str]:
+    def served(entry: GuideEntry) -> list[str]:
         """Whom the item serves (服务对象), in the document's words."""
         who = entry.section("served")
         return [say("answer.served", text=_shorten(who.text, 200))] if who else []
 
-    def overview(self, guide: Guide, entry: ItemGuide, person_type: str | None, words: str) -> list[str]:
+    def overview(self, guide: Guide, entry: GuideEntry, person_type: str | None, words: str) -> list[str]:
         lines = self.how_to_apply(entry) + self.materials(entry, person_type, False, words)
         lines += self.time_limit(entry)
         lines += self.office(entry, guide.region)[:3]
@@ -495,7 +495,7 @@ class Composer:
         lines.append(say("answer.ask_more"))
         return lines
 
-    def _gap_lines(self, guide: Guide, entry: ItemGuide, aspect: str) -> list[str]:
+    def _gap_lines(self, guide: Guide, entry: GuideEntry, aspect: str) -> list[str]:
         wanted = {"phone": {"phone"}, "supervision": {"supervision", "phone"}, "office": {"office"},
                   "online": {"online"}, "amount": {"amount"}, "legal_basis": {"legal_basis"}}.get(aspect, {aspect})
         gaps = self.kb.gaps(entry.code or guide.code, guide.document.id)
@@ -509,7 +509,7 @@ class Composer:
             lines += self._offers(guide, entry)
         return lines
 
-    def _offers(self, guide: Guide, entry: ItemGuide) -> list[str]:
+    def _offers(self, guide: Guide, entry: GuideEntry) -> list[str]:
         offers = []
         channels = _unique([c.text for c in entry.online_channels])
         if channels:

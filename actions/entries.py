@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from actions.understanding import WORDS, mentions, person_fit, places_as_away, situations_in
-from knowledge.query import Guide, ItemGuide, KnowledgeBase
+from knowledge.query import Guide, GuideEntry, KnowledgeBase
 from knowledge.text import normalize
 
 
@@ -12,7 +12,7 @@ FILLER_PAIRS = {word[i : i + 2] for word in WORDS.filler + tuple(WORDS.persons)
                 for i in range(len(word) - 1)}
 
 
-def entry_scores(kb: KnowledgeBase, entries: list[ItemGuide], text: str, person_type: str | None,
+def entry_scores(kb: KnowledgeBase, entries: list[GuideEntry], text: str, person_type: str | None,
                   distinctive: bool = False, cues_only: bool = False) -> list[float]:
     """How strongly a message points to each entry: its cue words, and the rarer bigrams of its name.
 
@@ -46,7 +46,7 @@ def entry_scores(kb: KnowledgeBase, entries: list[ItemGuide], text: str, person_
     return scores
 
 
-def choose_entries(kb: KnowledgeBase, guide: Guide, text: str, person_type: str | None) -> list[ItemGuide]:
+def choose_entries(kb: KnowledgeBase, guide: Guide, text: str, person_type: str | None) -> list[GuideEntry]:
     """The entries of a guide the message is about: those its distinctive words point to; among entries of one
     code, the base entry (长沙's 本地特殊门诊待遇申报 among its -n sub-items) or the one bearing the item's own name
     (城乡居民参保登记 among its 减少登记 rows); else the best-pointed ones; else all (and the assistant asks)."""
@@ -76,7 +76,7 @@ def choose_entries(kb: KnowledgeBase, guide: Guide, text: str, person_type: str 
     return chosen if max(scores) > 0 else entries
 
 
-def choose_by_cues(kb: KnowledgeBase, entries: list[ItemGuide], text: str) -> list[ItemGuide]:
+def choose_by_cues(kb: KnowledgeBase, entries: list[GuideEntry], text: str) -> list[GuideEntry]:
     """The entries a message's cue words point to most (急诊 → 异地急诊人员备案); all if none."""
     scores = entry_scores(kb, entries, text, None, distinctive=True, cues_only=True)
     return [e for e, points in zip(entries, scores) if points >= max(scores) - 0.01] if max(scores, default=0) > 0 \

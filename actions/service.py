@@ -17,7 +17,7 @@ from actions.understanding import (PERSON_LIKE_ALIASES, RANK_CLOSE, RANK_MINIMUM
 from actions.verdict import verdict_text
 from knowledge.bot_texts import choices, say
 from knowledge.codes import catalogue_code, is_main, main_of, same_family
-from knowledge.query import Guide, ItemGuide, KnowledgeBase, Region, Unanswered
+from knowledge.query import Guide, GuideEntry, KnowledgeBase, Region, Unanswered
 from knowledge.text import normalize
 
 # The questions a dialog answers ("how do I", "which one", "can I", "what to bring"); a message whose words ask for
@@ -409,7 +409,7 @@ class Dialogue:
                                                                    self.state.person_type, words)
         return say("service.nearest_item", statement=absent_item_statement(guide, name), answer=answer)
 
-    def _clearly_ranked(self, guide: Guide, entries: list[ItemGuide], words: str) -> list[ItemGuide]:
+    def _clearly_ranked(self, guide: Guide, entries: list[GuideEntry], words: str) -> list[GuideEntry]:
         """The one entry whose own text the message matches clearly best (诊所 → 医疗机构申请定点), else all."""
         if len(entries) < 2:
             return entries
@@ -418,7 +418,7 @@ class Dialogue:
         top, second = scores[ranked[0].key], scores[ranked[1].key]
         return [ranked[0]] if top >= RANK_MINIMUM and second < RANK_CLOSE * top else entries
 
-    def _same_answer(self, guide: Guide, entries: list[ItemGuide]) -> bool:
+    def _same_answer(self, guide: Guide, entries: list[GuideEntry]) -> bool:
         """Several entries that would get the same answer need no question (e.g. 即时办结 for every 备案)."""
         rendered = {self.composer.render(guide, e, self.state.aspects, self.state.person_type, False, "")
                     .split("\n", 1)[1] for e in entries}

@@ -115,8 +115,9 @@ HOSPITAL_PHONE_KIND = "医院"
 
 
 @dataclass
-class ItemGuide:
-    """Everything one document says about one of its items, restricted to the region's office."""
+class GuideEntry:
+    """One entry of a guide (Guide.entries): everything one document says about one of its items, restricted to the
+    region's office."""
     document: Document
     key: str
     code: str | None
@@ -168,7 +169,7 @@ class Guide:
     code: str
     region: Region | None
     document: Document
-    entries: list[ItemGuide]
+    entries: list[GuideEntry]
     conflicts: list[Conflict]
     gaps: list[Gap]
     merged_note: Fact | None = None  # the 2025 list folds this item into the entries given (with its words)
@@ -186,7 +187,7 @@ class KnowledgeBase:
             raise KnowledgeBaseError(f"{path} does not exist: run `python -m knowledge build` (or `make run`)")
         self.connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         self.connection.row_factory = sqlite3.Row
-        self._entries_read: dict[tuple[str, str, str | None], tuple[str, tuple[ItemGuide, ...], Fact | None]] = {}
+        self._entries_read: dict[tuple[str, str, str | None], tuple[str, tuple[GuideEntry, ...], Fact | None]] = {}
         try:
             tables = {row[0] for row in self.connection.execute("select name from sqlite_master")}
         except sqlite3.DatabaseError as error:
@@ -535,7 +536,7 @@ class KnowledgeBase:
             facts[item_id].append(Fact(text, source, condition, row))
         return facts
 
-    def _item_guides(self, items: list[sqlite3.Row], unit: str | None) -> list[ItemGuide]:
+    def _guide_entries(self, items: list[sqlite3.Row], unit: str | None) -> list[GuideEntry]:
         ids = [item["id"] for item in items]
         lists = {name: self._facts(name, ids) for name in LIST_TABLES}
         forms = self._facts("forms", ids, "name")
@@ -550,11 +551,11 @@ class KnowledgeBase:
             sections[row["item_id"]][row["name"]] = Fact(
                 row["text"], Source(row["item_id"].split(":", 1)[0], row["first_line"], row["last_line"]))
         return [
-            ItemGuide(document=documents()[item["document"]], key=item["key"], code=item["code"],
-                      local_code=item["local_code"], row=item["row"], name=item["name"],
-                      source=Source(item["document"], item["first_line"], item["last_line"]),
-                      sections=sections[item["id"]], forms=forms[item["id"]], offices=offices[item["id"]],
-                      phones=phones[item["id"]], **{name: facts[item["id"]] for name, facts in lists.items()})
+            GuideEntry(document=documents()[item["document"]], key=item["key"], code=item["code"],
+                       local_code=item["local_code"], row=item["row"], name=item["name"],
+                       source=Source(item["document"], item["first_line"], item["last_line"]),
+                       sections=sections[item["id"]], forms=forms[item["id"]], offices=offices[item["id"]],
+                       phones=phones[item["id"]], **{name: facts[item["id"]] for name, facts in lists.items()})
             for item in items]
 
     @cached_property
@@ -644,7 +645,7 @@ class KnowledgeBase:
         return Guide(code=code, region=region, document=documents()[document], entries=list(entries),
                      conflicts=self.conflicts(code, document), gaps=self.gaps(code, document), merged_note=merged)
 
-    def _entries(self, item: str, document: str, unit: str | None) -> tuple[str, tuple[ItemGuide, ...], Fact | None]:
+    def _entries(self, item: str, document: str, unit: str | None) -> tuple[str, tuple[GuideEntry, ...], Fact | None]:
         """The code, the entries (offices and phones of `unit`) and the 2025 list's merge note of a guide: read
         once for each item, document and unit (the knowledge base does not change while it is open)."""
         key = (item, document, unit)
@@ -655,7 +656,7 @@ class KnowledgeBase:
                 rows = self._items_for(merged[0], document)
             codes = {row["code"] for row in rows}
             code = rows[0]["code"] if len(codes) == 1 and rows[0]["code"] and not merged else item
-            entries = tuple(self._item_guides(rows, unit)) if rows else ()
+            entries = tuple(self._guide_entries(rows, unit)) if rows else ()
             self._entries_read[key] = (code, entries, merged[1] if merged else None)
         return self._entries_read[key]
 

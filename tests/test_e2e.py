@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from conftest import Servers, reply_text, say
 
-from knowledge.query import ItemGuide, KnowledgeBase
+from knowledge.query import GuideEntry, KnowledgeBase
 from knowledge.text import normalize
 
 pytestmark = pytest.mark.server  # the real Rasa and action servers with the trained model
@@ -84,7 +84,7 @@ def _reachability_cases() -> Iterator[tuple[str, str, str, str]]:
                 yield document, region, key, aspect
 
 
-def _expected(kb: KnowledgeBase, entry: ItemGuide, aspect: str) -> list[str]:
+def _expected(kb: KnowledgeBase, entry: GuideEntry, aspect: str) -> list[str]:
     """Strings one of which a right answer contains: the document's own facts for that aspect, or, where the
     document has none, the words of the assistant saying so."""
     gap_words = ["未写", "未列", "没有", "附件2"]

@@ -14,7 +14,7 @@ from bot.limits import MAX_MESSAGE_CHARS, Limits, RateLimiter
 from bot.unavailable import unavailable_reply
 from knowledge.bot_texts import say
 from knowledge.manifest import Document
-from knowledge.query import Conflict, Fact, Gap, Guide, ItemGuide, KnowledgeBase, Region, Source
+from knowledge.query import Conflict, Fact, Gap, Guide, GuideEntry, KnowledgeBase, Region, Source
 from knowledge.text import normalize
 
 KB = web.AppKey("kb", KnowledgeBase)
@@ -69,7 +69,7 @@ def document_json(document: Document) -> dict[str, Any]:
             "citation": document.citation, "first_line": document.first_line, "last_line": document.last_line}
 
 
-def entry_json(entry: ItemGuide) -> dict[str, Any]:
+def entry_json(entry: GuideEntry) -> dict[str, Any]:
     return {
         "key": entry.key, "code": entry.code, "local_code": entry.local_code, "row": entry.row, "name": entry.name,
         "source": source_json(entry.source),
