@@ -90,15 +90,15 @@ def _bigrams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
-def _hint_words(typed: str) -> list[str]:
+def _hint_words(normalized: str) -> list[str]:
     """The document words a question's colloquial words imply (没评上 → 未经认定)."""
-    return [extra for hint, extra in WORDS.question_hints.items() if hint in typed]
+    return [extra for hint, extra in WORDS.question_hints.items() if hint in normalized]
 
 
 def _hinted(words: str) -> str:
     """The question's words and the document words its colloquial words imply."""
-    typed = normalize(words).lower()
-    return " ".join([typed, *_hint_words(typed)])
+    normalized = normalize(words).lower()
+    return " ".join([normalized, *_hint_words(normalized)])
 
 
 def _condition_applies(condition: str, person_type: str | None, words: str) -> bool:
@@ -404,10 +404,10 @@ class Composer:
     def question_grams(self, entry: GuideEntry, words: str) -> list[str]:
         """The character pairs of a question that can point to a sentence of the item: its own words (with the
         hints a word implies), without the item's name, the person words and the filler every question shares."""
-        typed = normalize(words).lower()
+        normalized = normalize(words).lower()
         ignore = _bigrams(normalize(entry.name)) | _bigrams(PERSON_TEXT) | STOP_BIGRAMS
-        own = {gram for gram in _bigrams(typed) if gram not in ignore}
-        return sorted(own | {gram for hint in _hint_words(typed) for gram in _bigrams(hint)})  # hints count in full
+        own = {gram for gram in _bigrams(normalized) if gram not in ignore}
+        return sorted(own | {gram for hint in _hint_words(normalized) for gram in _bigrams(hint)})  # hints count in full
 
     def related_notes(self, entry: GuideEntry, words: str, already: list[str]) -> list[str]:
         """The sentences of the item's own text that the question's words point to (payment period, waiting

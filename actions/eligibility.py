@@ -60,11 +60,11 @@ class ValidateEligibilityForm(Action):
         if tracker.get_slot("requested_slot") is None:  # activation: the facts come from the opening question
             return self._settle(tree, facts, [])
         text = tracker.latest_message.get("text") or ""
-        typed = normalize(text)
+        normalized = normalize(text)
         asked = tree.next_question(facts)
-        if STOP.search(typed):
+        if STOP.search(normalized):
             return [SlotSet("eligibility_facts", facts), SlotSet("eligibility_leaf", STOPPED)]
-        if any(word in typed for word in WORDS.restart_words):
+        if any(word in normalized for word in WORDS.restart_words):
             dispatcher.utter_message(text=say("eligibility.restart"))
             return self._settle(tree, {}, [SlotSet("failed_turns", 0)])
         told = read_facts(tree, text, asked)
@@ -78,7 +78,7 @@ class ValidateEligibilityForm(Action):
         if told:
             facts.update(told)
             return self._settle(tree, facts, events + [SlotSet("failed_turns", 0)])
-        if any(word in typed for word in WORDS.dont_know_words) and asked is not None:
+        if any(word in normalized for word in WORDS.dont_know_words) and asked is not None:
             dispatcher.utter_message(text=asked.explain)
             return self._settle(tree, facts, events)
         if request.items or (request.aspects and request.intent.startswith("ask_")):

@@ -20,7 +20,7 @@ def entry_scores(kb: KnowledgeBase, entries: list[GuideEntry], text: str, person
     `cues_only`, only the cue words.
     """
     situations = situations_in(text)
-    typed = normalize(text) + "".join(situations)
+    normalized = normalize(text) + "".join(situations)
     names = [normalize(entry.name) for entry in entries]
     grams = [{name[i : i + 2] for i in range(len(name) - 1)} - FILLER_PAIRS for name in names]
     frequency: dict[str, int] = {}
@@ -34,9 +34,9 @@ def entry_scores(kb: KnowledgeBase, entries: list[GuideEntry], text: str, person
     scores = []
     for entry, entry_grams, cues in zip(entries, grams, cue_sets):
         points = 0.0 if cues_only else sum(2.0 / frequency[gram] for gram in entry_grams
-                                           if mentions(typed, gram) and (not distinctive or frequency[gram] == 1))
+                                           if mentions(normalized, gram) and (not distinctive or frequency[gram] == 1))
         shared_by_all = set.intersection(*cue_sets) if distinctive else set()
-        points += sum(3.0 for cue in cues - shared_by_all if mentions(typed, cue))
+        points += sum(3.0 for cue in cues - shared_by_all if mentions(normalized, cue))
         if person_forms and person_fit(entry.name, person_type) > 1:
             points += 3.0  # 职工 for the 职工 form of an entry, not for 特门居民职工医保转换
         conditions = " ".join(m.condition or "" for m in entry.materials)

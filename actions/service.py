@@ -261,14 +261,14 @@ class Dialogue:
         items = self.request.items
         if not items or items[0].kind != "situation":
             return False
-        typed = normalize(self.request.text).lower()
+        normalized = normalize(self.request.text).lower()
         return any(tree.status and tree.item is not None and not same_family(tree.item, items[0].code) and
-                   any(mentions(typed, word) for word in tree.start_words) for tree in self.kb.trees.values())
+                   any(mentions(normalized, word) for word in tree.start_words) for tree in self.kb.trees.values())
 
     def _tree_situation_named(self) -> bool:
         """The message names the situation an eligibility dialog starts from in that dialog's own words."""
-        typed = normalize(self.request.text).lower()
-        return any(mentions(typed, word) for tree in self.kb.trees.values() for word in tree.start_words
+        normalized = normalize(self.request.text).lower()
+        return any(mentions(normalized, word) for tree in self.kb.trees.values() for word in tree.start_words
 )
 
     def _open_tree(self, picked_entry: str | None) -> list[Reply] | None:
@@ -280,13 +280,13 @@ class Dialogue:
         if not self.start_trees or picked_entry or set(aspects_in(self.request.text, "")) - TREE_ASPECTS:
             return None
         words = f"{state.question or ''} {self.request.text}"
-        typed = normalize(words).lower()
+        normalized = normalize(words).lower()
         asks_eligibility = bool({"eligibility", "conditions"} & set(state.aspects))
         situations, related = [], []
         for tree in self.kb.trees.values():
             moving_away = tree.id == "remote_care" and self.request.destination is not None  # 想去深圳跟我住
             if (state.item is None or (tree.item is None and state.item.startswith("0020360010"))) and \
-                    (moving_away or any(mentions(typed, word) for word in tree.start_words)):
+                    (moving_away or any(mentions(normalized, word) for word in tree.start_words)):
                 situations.append(tree)
             elif tree.item is not None and state.item is not None and (
                     catalogue_code(state.item) == tree.item

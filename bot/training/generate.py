@@ -125,10 +125,10 @@ def _lookups_yaml(vocabulary: Vocabulary) -> str:
     for name in vocabulary.regions + vocabulary.items:
         if name.value and name.text != name.value:
             synonyms.setdefault(name.value, []).append(name.text)
-    for value, typed in vocabulary.persons.items():
-        synonyms.setdefault(value, []).extend(w for w in typed if w != value)
-    for value, typed in sorted(synonyms.items()):
-        lines += [f"- synonym: \"{value}\"", "  examples: |"] + [f"    - {w}" for w in sorted(set(typed))]
+    for value, forms in vocabulary.persons.items():
+        synonyms.setdefault(value, []).extend(w for w in forms if w != value)
+    for value, forms in sorted(synonyms.items()):
+        lines += [f"- synonym: \"{value}\"", "  examples: |"] + [f"    - {w}" for w in sorted(set(forms))]
     return "\n".join(lines) + "\n"
 
 
