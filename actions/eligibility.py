@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.compose import Reply, handoff_text
 from actions.config import FAILED_TURNS_BEFORE_HANDOFF, MAX_REPLY_BYTES, knowledge_base
-from actions.service import ConversationState, Dialogue, numbered, slot_region
+from actions.answer_dialogue import ConversationState, Dialogue, numbered, slot_region
 from actions.turn_record import reply_metadata
 from actions.understanding import WORDS, read_facts, understand
 from actions.verdict import verdict_text

@@ -9,8 +9,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.compose import utf8_len
-from actions.service import ActionAnswer, pick_option
-from actions.support import ActionFallback, ActionHandoff, ActionOutOfScope
+from actions.answer_dialogue import ActionAnswer, pick_option
+from actions.fallback_handoff import ActionFallback, ActionHandoff, ActionOutOfScope
 
 
 def tracker(text: str, intent: str, slots: dict[str, Any] | None = None,

@@ -78,16 +78,16 @@ def test_every_text_is_used() -> None:
 
 
 def test_a_text_is_filled_and_a_missing_value_fails() -> None:
-    text = say("service.not_covered", place="海南")
+    text = say("answer_dialogue.not_covered", place="海南")
     assert "“海南”不在我的资料范围内" in text
     with pytest.raises(KeyError):
-        say("service.not_covered")
+        say("answer_dialogue.not_covered")
     with pytest.raises(KeyError):
-        say("service.no_such_text")
+        say("answer_dialogue.no_such_text")
 
 
 def test_the_menu_buttons_name_items_and_places_the_knowledge_base_knows(kb) -> None:
-    unknown_items = [name for name in choices("service.item_buttons") if not kb.find_items(name, search=False)]
-    uncovered = [place for place in choices("service.region_buttons")
+    unknown_items = [name for name in choices("answer_dialogue.item_buttons") if not kb.find_items(name, search=False)]
+    uncovered = [place for place in choices("answer_dialogue.region_buttons")
                  if not (kb.resolve_region(place).region and kb.resolve_region(place).region.covered)]
     assert (unknown_items, uncovered) == ([], [])

@@ -45,7 +45,7 @@ WELCOME = say("channels.welcome", example=say("channels.example_question"))
 NOT_TEXT = say("channels.not_text", example=say("channels.example_question"))
 EMPTY_REPLY = say("channels.empty_message", example=say("channels.example_question"))
 SLOW_DOWN = say("channels.slow_down")
-OPTIONS_HINT = say("service.reply_by_number")
+OPTIONS_HINT = say("answer_dialogue.reply_by_number")
 ANSWER = ("【耒阳市 异地安置备案】需要的材料：\n1. 医保电子凭证或社会保障卡\n2. 《异地就医登记备案表》\n"
           "来源：衡阳市医疗保障经办政务服务事项办事指南")
 REGION_QUESTION = "请问您在哪个城市（区县）参保？"

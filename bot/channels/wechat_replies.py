@@ -42,7 +42,7 @@ def render(message: dict[str, Any]) -> str:
     lines = [f"{number}. {title}" for number, (title, _) in enumerate(buttons_of(message), 1)]
     if not lines or all(line in text for line in lines):
         return text
-    return "\n".join(([text] if text else []) + lines + [say("service.reply_by_number")])
+    return "\n".join(([text] if text else []) + lines + [say("answer_dialogue.reply_by_number")])
 
 
 def choose(answer: str, options: list[str]) -> str:

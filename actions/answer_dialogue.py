@@ -1,4 +1,5 @@
-"""action_answer: a service question answered for the user's item and region, with clarifying questions."""
+"""action_answer and its dialogue: a service question answered from the knowledge base for the user's item and
+region, or the question that must come first (which region, which item, which entry)."""
 from __future__ import annotations
 
 from typing import Any
@@ -30,7 +31,7 @@ ENTRIES_ANSWERED_TOGETHER = 3
 def numbered(question: str, options: list[str]) -> Reply:
     """A question with options; the options are also numbered in the text so a digit answers (WeChat)."""
     lines = [question] + [f"{i}. {option}" for i, option in enumerate(options, 1)]
-    return Reply("\n".join(lines + [say("service.reply_by_number")]), options)
+    return Reply("\n".join(lines + [say("answer_dialogue.reply_by_number")]), options)
 
 
 class ActionAnswer(Action):
@@ -43,7 +44,8 @@ class ActionAnswer(Action):
 
 def answer_from_knowledge(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
     """The latest message answered from the knowledge base (or the question that must come first): the replies
-    sent, the slot events returned. action_answer does this, and the support actions for a service question."""
+    sent, the slot events returned. action_answer does this, and the fallback and hand-off actions for a service
+    question."""
     kb = knowledge_base()
     request = understand(kb, tracker.latest_message)
     state = ConversationState.from_tracker(kb, tracker)
@@ -146,7 +148,7 @@ class Dialogue:
         answers_our_question = state.pending is not None
         if not answers_our_question and self._asks_nothing_yet():
             self.not_understood = True
-            return [Reply(say("support.fallback"))]
+            return [Reply(say("fallback_handoff.fallback"))]
         picked_entry = self._take_pending_answer()
         asked_before = state.question if request.region and not request.items and not request.aspects else None
         self._merge(answers_our_question)
@@ -163,7 +165,7 @@ class Dialogue:
         replies = self._respond_for_item(picked_entry)
         prefix = [topic.statement] if topic is not None else []
         if request.other_topic is not None:
-            prefix.append(say("service.other_topic", topic=request.other_topic))
+            prefix.append(say("answer_dialogue.other_topic", topic=request.other_topic))
         if prefix and replies and not replies[0].buttons:
             replies[0] = Reply("\n".join(prefix + [replies[0].text]))
         elif prefix:  # before a question (a dialog's or ours), said on its own
@@ -191,9 +193,9 @@ class Dialogue:
                    if document is None or not self.kb.guide(code, region).absent]
         if nearest and not topic.refuse:
             names = "、".join(f"“{self.kb.item_name(code)}”" for code in nearest[:2])
-            lines.append(say("service.closest_item", names=names))
+            lines.append(say("answer_dialogue.closest_item", names=names))
         if region is None:
-            lines.append(say("service.region_for_phone"))
+            lines.append(say("answer_dialogue.region_for_phone"))
             return "\n".join(lines)
         return "\n".join(lines) + "\n" + handoff_text(self.kb, region, None, MAX_REPLY_BYTES - 600)
 
@@ -202,18 +204,18 @@ class Dialogue:
         if request.ambiguous_regions and not request.region:
             options = [f"{r.city}{r.name}" for r in request.ambiguous_regions]
             state.pending, state.options = "region", [r.id for r in request.ambiguous_regions]
-            return [numbered(say("service.ambiguous_region", place=request.ambiguous_regions[0].name), options)]
+            return [numbered(say("answer_dialogue.ambiguous_region", place=request.ambiguous_regions[0].name), options)]
         if state.region is None and state.item is not None and request.destination is None:
             state.region = self.kb.home_region(state.item)  # only 长沙 has 0731-3 (多划个人账户退回)
         if state.region is None:
             state.pending, state.options = "region", []
             prefix = ""
             if request.destination is not None:
-                prefix = say("service.destination", place=request.destination.name)
-            return [Reply(prefix + say("service.region_question"), choices("service.region_buttons"))]
+                prefix = say("answer_dialogue.destination", place=request.destination.name)
+            return [Reply(prefix + say("answer_dialogue.region_question"), choices("answer_dialogue.region_buttons"))]
         if not state.region.covered:
             state.pending, state.options = None, []
-            return [Reply(say("service.not_covered", place=state.region.name))]
+            return [Reply(say("answer_dialogue.not_covered", place=state.region.name))]
         if state.item is None and state.aspects and set(state.aspects) <= {"phone", "supervision", "office"}:
             return [Reply(handoff_text(self.kb, state.region, None, MAX_REPLY_BYTES))]
         national = catalogue_code(state.item or "")
@@ -230,10 +232,10 @@ class Dialogue:
             state.item, state.question = candidates[0], request.text
         if state.item is None and candidates:
             state.pending, state.options = "item", candidates
-            return [numbered(say("service.which_item"), [self.kb.item_name(code) for code in candidates])]
+            return [numbered(say("answer_dialogue.which_item"), [self.kb.item_name(code) for code in candidates])]
         if state.item is None:
             state.pending, state.options = "item", []
-            return [Reply(say("service.item_question"), choices("service.item_buttons"))]
+            return [Reply(say("answer_dialogue.item_question"), choices("answer_dialogue.item_buttons"))]
         return self._answer(picked_entry)
 
     def _asks_nothing_yet(self) -> bool:
@@ -381,7 +383,7 @@ class Dialogue:
                                                        state.person_type, words))]
         if len(entries) > 1 and not self._same_answer(guide, entries):
             state.pending, state.options = "entry", [e.key for e in entries]
-            question = say("service.which_sub_item", item=self.kb.item_name(state.item),
+            question = say("answer_dialogue.which_sub_item", item=self.kb.item_name(state.item),
                            citation=guide.document.citation)
             return [numbered(question, [e.name for e in entries])]
         if picked_entry:
@@ -407,7 +409,7 @@ class Dialogue:
         answer = self.composer.render(nearest, entries[0], self.state.aspects, self.state.person_type, False, words) \
             if len(entries) == 1 else self.composer.render_several(nearest, entries, clear[0].name, self.state.aspects,
                                                                    self.state.person_type, words)
-        return say("service.nearest_item", statement=absent_item_statement(guide, name), answer=answer)
+        return say("answer_dialogue.nearest_item", statement=absent_item_statement(guide, name), answer=answer)
 
     def _clearly_ranked(self, guide: Guide, entries: list[GuideEntry], words: str) -> list[GuideEntry]:
         """The one entry whose own text the message matches clearly best (诊所 → 医疗机构申请定点), else all."""

@@ -1,4 +1,6 @@
-"""Hand-off to people, polite declines and the fallback after failed turns."""
+"""Rasa's fallback and human hand-off: action_handoff (the phones of people to talk to), action_out_of_scope (a
+polite decline) and action_fallback (low NLU confidence; the phones after failed turns). Each answers with the
+answer dialogue instead when the message is a service question after all."""
 from __future__ import annotations
 
 from typing import Any
@@ -10,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.compose import handoff_text
 from actions.config import FAILED_TURNS_BEFORE_HANDOFF, MAX_REPLY_BYTES, knowledge_base
 from actions.eligibility import FORM_NAME
-from actions.service import answer_from_knowledge, slot_region
+from actions.answer_dialogue import answer_from_knowledge, slot_region
 from actions.turn_record import reply_metadata
 from actions.understanding import WORDS, Request, items_by_text, regions_in, understand
 from knowledge.bot_texts import say
@@ -76,7 +78,7 @@ class ActionOutOfScope(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         if names_a_service(knowledge_base(), tracker):
             return answer_instead(dispatcher, tracker)
-        dispatcher.utter_message(text=say("support.out_of_scope"), **reply_metadata("out_of_scope"))
+        dispatcher.utter_message(text=say("fallback_handoff.out_of_scope"), **reply_metadata("out_of_scope"))
         return []
 
 
@@ -97,9 +99,9 @@ class ActionFallback(Action):
             return answer_instead(dispatcher, tracker)
         failed = int(tracker.get_slot("failed_turns") or 0) + 1
         if failed >= FAILED_TURNS_BEFORE_HANDOFF:
-            dispatcher.utter_message(text=say("support.not_helped", handoff=handoff_text(
+            dispatcher.utter_message(text=say("fallback_handoff.not_helped", handoff=handoff_text(
                 kb, _region(kb, tracker), tracker.get_slot("item"), MAX_REPLY_BYTES)),
                                      **reply_metadata("fallback"))
             return [SlotSet("failed_turns", 0)]
-        dispatcher.utter_message(text=say("support.fallback"), **reply_metadata("fallback"))
+        dispatcher.utter_message(text=say("fallback_handoff.fallback"), **reply_metadata("fallback"))
         return [SlotSet("failed_turns", failed)]
