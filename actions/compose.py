@@ -407,7 +407,8 @@ class Composer:
         normalized = normalize(words).lower()
         ignore = _bigrams(normalize(entry.name)) | _bigrams(PERSON_TEXT) | STOP_BIGRAMS
         own = {gram for gram in _bigrams(normalized) if gram not in ignore}
-        return sorted(own | {gram for hint in _hint_words(normalized) for gram in _bigrams(hint)})  # hints count in full
+        hinted = {gram for hint in _hint_words(normalized) for gram in _bigrams(hint)}  # hints count in full
+        return sorted(own | hinted)
 
     def related_notes(self, entry: GuideEntry, words: str, already: list[str]) -> list[str]:
         """The sentences of the item's own text that the question's words point to (payment period, waiting
