@@ -70,22 +70,24 @@ class ConversationState:
     """The slots this action reads and writes."""
 
     def __init__(self, region: Region | None, item: str | None, aspects: list[str], person_type: str | None,
-                 pending: str | None, options: list[str], question: str | None):
+                 asked_for: str | None, offered_options: list[str], user_question: str | None):
         self.region, self.item, self.aspects = region, item, aspects
-        self.person_type, self.pending, self.options = person_type, pending, options
-        self.question = question  # the words of the last service question, kept to choose among sub-items
+        self.person_type = person_type
+        # our own open question: what we asked for ("region", "item", "entry") and the options we offered
+        self.asked_for, self.offered_options = asked_for, offered_options
+        self.user_question = user_question  # the user's words of the service question, kept to choose among sub-items
 
     @classmethod
     def from_tracker(cls, kb: KnowledgeBase, tracker: Tracker) -> ConversationState:
         return cls(slot_region(kb, tracker), tracker.get_slot("item"), tracker.get_slot("aspects") or [],
-                   tracker.get_slot("person_type"), tracker.get_slot("pending"), tracker.get_slot("options") or [],
-                   tracker.get_slot("question"))
+                   tracker.get_slot("person_type"), tracker.get_slot("asked_for"),
+                   tracker.get_slot("offered_options") or [], tracker.get_slot("user_question"))
 
     def events(self) -> list[EventType]:
         return [SlotSet("region", self.region.id if self.region else None), SlotSet("item", self.item),
                 SlotSet("aspects", self.aspects), SlotSet("person_type", self.person_type),
-                SlotSet("pending", self.pending), SlotSet("options", self.options),
-                SlotSet("question", self.question), SlotSet("failed_turns", 0)]
+                SlotSet("asked_for", self.asked_for), SlotSet("offered_options", self.offered_options),
+                SlotSet("user_question", self.user_question), SlotSet("failed_turns", 0)]
 
 
 class Dialogue:
@@ -109,8 +111,8 @@ class Dialogue:
         state = self.state
         if self.not_understood:
             return reply_metadata("fallback")
-        if state.pending:
-            return reply_metadata("clarify", menu=state.pending == "item" and not state.options)
+        if state.asked_for:
+            return reply_metadata("clarify", menu=state.asked_for == "item" and not state.offered_options)
         document = state.region.document if state.region is not None and state.region.covered else None
         return reply_metadata("verdict" if self.verdict else "answer", [state.item] if state.item else [], document)
 
@@ -124,15 +126,15 @@ class Dialogue:
         if any(word in request.text for word in WORDS.which_words) and self._tree_situation_named():
             strong = [m for m in strong if m.kind != "situation"]  # "which benefit is mine": the dialog settles it
         if self._situation_of_another_dialog():
-            state.item, state.question = None, request.text
+            state.item, state.user_question = None, request.text
         elif strong or (request.items and state.item is None and request.destination is None
                         and not self._tree_situation_named()):
             new_item = (strong or request.items)[0].code
             if new_item != state.item:
-                state.question = request.text
+                state.user_question = request.text
             state.item = new_item
         elif request.aspects or request.items:
-            state.question = f"{state.question or ''} {request.text}"
+            state.user_question = f"{state.user_question or ''} {request.text}"
         if request.region:
             state.region = request.region
         if request.person_type:
@@ -145,22 +147,22 @@ class Dialogue:
 
     def _respond(self) -> list[Reply]:
         state, request = self.state, self.request
-        answers_our_question = state.pending is not None
+        answers_our_question = state.asked_for is not None
         if not answers_our_question and self._asks_nothing_yet():
             self.not_understood = True
             return [Reply(say("fallback_handoff.fallback"))]
-        picked_entry = self._take_pending_answer()
-        asked_before = state.question if request.region and not request.items and not request.aspects else None
+        picked_entry = self._take_answer_to_our_question()
+        asked_before = state.user_question if request.region and not request.items and not request.aspects else None
         self._merge(answers_our_question)
         topic = self.kb.unanswered(request.text) or (self.kb.unanswered(asked_before) if asked_before else None)
         answering = self._answering_item(topic) if topic is not None else None
         if answering is not None:
-            state.item, state.question, topic = answering, request.text, None
+            state.item, state.user_question, topic = answering, request.text, None
         strong = [m.code for m in request.items if m.kind == "name" and m.matched not in PERSON_LIKE_ALIASES]
         if topic is not None and (topic.refuse or not strong or all(self._near(code, topic) for code in strong)
                                   or set(request.aspects) <= {"overview"}):  # the item is only the topic's subject
-            state.pending, state.options, state.item = None, [], None
-            state.question = asked_before or request.text  # a place said next answers this question again
+            state.asked_for, state.offered_options, state.item = None, [], None
+            state.user_question = asked_before or request.text  # a place said next answers this question again
             return [Reply(self._unanswered_text(topic))]
         replies = self._respond_for_item(picked_entry)
         prefix = [topic.statement] if topic is not None else []
@@ -203,18 +205,18 @@ class Dialogue:
         state, request = self.state, self.request
         if request.ambiguous_regions and not request.region:
             options = [f"{r.city}{r.name}" for r in request.ambiguous_regions]
-            state.pending, state.options = "region", [r.id for r in request.ambiguous_regions]
+            state.asked_for, state.offered_options = "region", [r.id for r in request.ambiguous_regions]
             return [numbered(say("answer_dialogue.ambiguous_region", place=request.ambiguous_regions[0].name), options)]
         if state.region is None and state.item is not None and request.destination is None:
             state.region = self.kb.home_region(state.item)  # only 长沙 has 0731-3 (多划个人账户退回)
         if state.region is None:
-            state.pending, state.options = "region", []
+            state.asked_for, state.offered_options = "region", []
             prefix = ""
             if request.destination is not None:
                 prefix = say("answer_dialogue.destination", place=request.destination.name)
             return [Reply(prefix + say("answer_dialogue.region_question"), choices("answer_dialogue.region_buttons"))]
         if not state.region.covered:
-            state.pending, state.options = None, []
+            state.asked_for, state.offered_options = None, []
             return [Reply(say("answer_dialogue.not_covered", place=state.region.name))]
         if state.item is None and state.aspects and set(state.aspects) <= {"phone", "supervision", "office"}:
             return [Reply(handoff_text(self.kb, state.region, None, MAX_REPLY_BYTES))]
@@ -224,17 +226,17 @@ class Dialogue:
             state.item = national  # a 长沙 sub-item asked elsewhere: that region's national item
         candidates = self._ranked_by_text() if state.item is None else []
         if len(candidates) == 1 and not self._tree_situation_named():
-            state.item, state.question = candidates[0], request.text
+            state.item, state.user_question = candidates[0], request.text
         opened = self._open_tree(picked_entry)
         if opened is not None:
             return opened
         if state.item is None and len(candidates) == 1:
-            state.item, state.question = candidates[0], request.text
+            state.item, state.user_question = candidates[0], request.text
         if state.item is None and candidates:
-            state.pending, state.options = "item", candidates
+            state.asked_for, state.offered_options = "item", candidates
             return [numbered(say("answer_dialogue.which_item"), [self.kb.item_name(code) for code in candidates])]
         if state.item is None:
-            state.pending, state.options = "item", []
+            state.asked_for, state.offered_options = "item", []
             return [Reply(say("answer_dialogue.item_question"), choices("answer_dialogue.item_buttons"))]
         return self._answer(picked_entry)
 
@@ -281,7 +283,7 @@ class Dialogue:
         state = self.state
         if not self.start_trees or picked_entry or set(aspects_in(self.request.text, "")) - TREE_ASPECTS:
             return None
-        words = f"{state.question or ''} {self.request.text}"
+        words = f"{state.user_question or ''} {self.request.text}"
         normalized = normalize(words).lower()
         asks_eligibility = bool({"eligibility", "conditions"} & set(state.aspects))
         situations, related = [], []
@@ -304,12 +306,12 @@ class Dialogue:
             if leaf is not None and (tree in situations or catalogue_code(state.item or "") == tree.item or own_leaf):
                 text, item = verdict_text(self.kb, tree, leaf, state.region, state.aspects, words,
                                           asked_item=state.item if state.item != tree.item else None)
-                state.item, state.pending, state.options = item or tree.item, None, []
+                state.item, state.asked_for, state.offered_options = item or tree.item, None, []
                 self.verdict = True
                 return [Reply(text)]
             if tree in related and not self._entries_unsettled(state.item, words, named=state.item == tree.item):
                 return None
-            state.item, state.pending, state.options = tree.item, None, []
+            state.item, state.asked_for, state.offered_options = tree.item, None, []
             self.tree_events = [SlotSet("eligibility_tree", tree.id), SlotSet("eligibility_facts", facts),
                                 SlotSet("eligibility_leaf", None)]
             return []
@@ -335,13 +337,13 @@ class Dialogue:
             return False  # a few entries of a 子项 are answered side by side, not asked about
         return len(entries) > 1 and not self._same_answer(guide, entries)
 
-    def _take_pending_answer(self) -> str | None:
+    def _take_answer_to_our_question(self) -> str | None:
         """Apply the user's answer to what we asked last turn; returns a chosen entry key, if any."""
         state, request = self.state, self.request
-        pending, options = state.pending, state.options
-        state.pending, state.options = None, []
-        if pending == "region" and options:
-            choices = [self.kb.region(region_id) for region_id in options]
+        asked_for, offered = state.asked_for, state.offered_options
+        state.asked_for, state.offered_options = None, []
+        if asked_for == "region" and offered:
+            choices = [self.kb.region(region_id) for region_id in offered]
             index = pick_option(request.text, [r.city + r.name for r in choices])
             if index is None and request.region is not None:
                 same_city = [i for i, r in enumerate(choices) if r.city == request.region.city]
@@ -349,30 +351,30 @@ class Dialogue:
             if index is not None:
                 state.region = choices[index]
                 request.region = None
-        if pending == "item" and options and not request.items:
-            index = pick_option(request.text, [self.kb.item_name(code) for code in options])
+        if asked_for == "item" and offered and not request.items:
+            index = pick_option(request.text, [self.kb.item_name(code) for code in offered])
             if index is not None:
-                state.item = options[index]
-        if pending == "entry" and options and not [m for m in request.items if m.code not in options]:
-            names = [self.kb.item_name(key) for key in options]
+                state.item = offered[index]
+        if asked_for == "entry" and offered and not [m for m in request.items if m.code not in offered]:
+            names = [self.kb.item_name(key) for key in offered]
             index = pick_option(request.text, names)
             if index is None:
                 region = request.region or state.region
                 guide = self.kb.guide(state.item, region) if region and region.covered else None
-                entries = [e for e in (guide.entries if guide else []) if e.key in options]
+                entries = [e for e in (guide.entries if guide else []) if e.key in offered]
                 if entries:
                     scores = entry_scores(self.kb, entries, request.text, request.person_type or state.person_type)
                     best = max(scores)
                     if best > 0 and scores.count(best) == 1:
                         return entries[scores.index(best)].key
             if index is not None:
-                return options[index]
+                return offered[index]
         return None
 
     def _answer(self, picked_entry: str | None) -> list[Reply]:
         state, request = self.state, self.request
         guide = self.kb.guide(picked_entry or state.item, state.region)
-        words = f"{state.question or ''} {request.text}"
+        words = f"{state.user_question or ''} {request.text}"
         if guide.absent:
             return [Reply(self._nearest_instead(guide, words))]
         entries = choose_entries(self.kb, guide, words, state.person_type)
@@ -382,7 +384,7 @@ class Dialogue:
             return [Reply(self.composer.render_several(guide, entries, self.kb.item_name(state.item), state.aspects,
                                                        state.person_type, words))]
         if len(entries) > 1 and not self._same_answer(guide, entries):
-            state.pending, state.options = "entry", [e.key for e in entries]
+            state.asked_for, state.offered_options = "entry", [e.key for e in entries]
             question = say("answer_dialogue.which_sub_item", item=self.kb.item_name(state.item),
                            citation=guide.document.citation)
             return [numbered(question, [e.name for e in entries])]

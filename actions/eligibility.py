@@ -145,7 +145,7 @@ class ActionEligibilityResult(Action):
         leaf_id = tracker.get_slot("eligibility_leaf")
         region = slot_region(kb, tracker)
         done = [SlotSet("eligibility_tree", None), SlotSet("eligibility_facts", {}), SlotSet("eligibility_leaf", None),
-                SlotSet("requested_slot", None), SlotSet("pending", None), SlotSet("options", [])]
+                SlotSet("requested_slot", None), SlotSet("asked_for", None), SlotSet("offered_options", [])]
         leaf = next((leaf for leaf in tree.leaves if leaf.id == leaf_id), None) if tree else None
         if leaf_id == STOPPED or tree is None:
             dispatcher.utter_message(text=say("eligibility.stopped"))
@@ -153,7 +153,7 @@ class ActionEligibilityResult(Action):
         if leaf is None or region is None:
             dispatcher.utter_message(text=say("eligibility.gave_up", handoff=handoff_text(kb, region, tree.item, MAX_REPLY_BYTES)))
             return done
-        text, item = verdict_text(kb, tree, leaf, region, said=tracker.get_slot("question") or "")
+        text, item = verdict_text(kb, tree, leaf, region, said=tracker.get_slot("user_question") or "")
         dispatcher.utter_message(text=text, **reply_metadata("verdict", [item or tree.item],
                                                              region.document if region.covered else None))
         return done + ([SlotSet("item", item)] if item else [])

@@ -40,7 +40,7 @@ def names_a_service(kb: KnowledgeBase, tracker: Tracker) -> bool:
     # answered as a service question (NLU can mistake a long question for either)
     if any(word in text for word in WORDS.human_words):
         return False
-    if tracker.get_slot("pending") or describes_a_situation(kb, text) or kb.unanswered(text) is not None:
+    if tracker.get_slot("asked_for") or describes_a_situation(kb, text) or kb.unanswered(text) is not None:
         return True
     request = understand(kb, tracker.latest_message)
     return bool(request.items) or about_an_item(kb, request)
@@ -92,7 +92,7 @@ class ActionFallback(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         kb = knowledge_base()
         request = understand(kb, tracker.latest_message)
-        in_context = tracker.get_slot("item") and (request.aspects or request.region or tracker.get_slot("pending"))
+        in_context = tracker.get_slot("item") and (request.aspects or request.region or tracker.get_slot("asked_for"))
         text = tracker.latest_message.get("text") or ""
         if request.items or in_context or describes_a_situation(kb, text) or kb.unanswered(text) is not None or \
                 about_an_item(kb, request):
