@@ -19,10 +19,11 @@ CONFLICT_ASPECTS = {
     "time_limit": {"time_limit", "name", "existence"}, "office": {"office"}, "process": {"process", "existence"},
     "eligibility": {"eligibility", "existence", "name"}, "overview": {"time_limit", "name", "existence"},
 }
+SENTENCE_WORDS = WORDS.item_sentences  # words.yml's words for reading an item's own sentences
 # Words that describe the person rather than the question: they must not pick a note.
-PERSON_TEXT = "".join(WORDS.person_text)
-STOP_BIGRAMS = WORDS.filler_bigrams
-# What a sentence of an item says (knowledge/data/words.yml sentence_kinds).
+PERSON_TEXT = "".join(SENTENCE_WORDS.person_text)
+STOP_BIGRAMS = SENTENCE_WORDS.filler_bigrams
+# What a sentence of an item says (knowledge/data/words.yml item_sentences.sentence_kinds).
 DEADLINE = sentence_kind("deadline")
 APPLY_WITHIN = sentence_kind("apply_within")
 COVER_START = sentence_kind("cover_start")
@@ -79,7 +80,7 @@ def _phone_line(phone: Fact) -> str:
 
 def _online(text: str) -> bool:
     """A channel's text names an online way (线上, 网上)."""
-    return any(mark in text for mark in WORDS.online_marks)
+    return any(mark in text for mark in SENTENCE_WORDS.online_marks)
 
 
 def _unique(values: list[str]) -> list[str]:
@@ -92,7 +93,7 @@ def _bigrams(text: str) -> set[str]:
 
 def _hint_words(normalized: str) -> list[str]:
     """The document words a question's colloquial words imply (没评上 → 未经认定)."""
-    return [extra for hint, extra in WORDS.question_hints.items() if hint in normalized]
+    return [extra for hint, extra in SENTENCE_WORDS.question_hints.items() if hint in normalized]
 
 
 def _hinted(words: str) -> str:
@@ -319,9 +320,9 @@ class Composer:
         return []
 
     def form(self, entry: GuideEntry, words: str = "") -> list[str]:
-        asks_seal = any(word in words for word in WORDS.seal_words)
-        with_forms = [m for m in entry.materials if any(mark in m.text for mark in WORDS.form_marks)
-                      or (asks_seal and any(word in m.text for word in WORDS.seal_words))]
+        asks_seal = any(word in words for word in SENTENCE_WORDS.seal_words)
+        with_forms = [m for m in entry.materials if any(mark in m.text for mark in SENTENCE_WORDS.form_marks)
+                      or (asks_seal and any(word in m.text for word in SENTENCE_WORDS.seal_words))]
         lines = [f"- {m.text}{_condition(m)}" for m in with_forms]
         named = " ".join(lines)
         for form in entry.forms:
@@ -426,9 +427,9 @@ class Composer:
         own_words = " ".join(m.text for m in entry.materials + entry.notes)
         lines = []
         for note in self.kb.general_notes(provincial_list().id):
-            proxy = WORDS.proxy
-            about_payment = guide.document.is_provincial_list and WORDS.payment_note_word in note.text and any(
-                word in entry.name for word in WORDS.payment_words)
+            proxy = SENTENCE_WORDS.proxy
+            about_payment = guide.document.is_provincial_list and SENTENCE_WORDS.payment_note_word in note.text and any(
+                word in entry.name for word in SENTENCE_WORDS.payment_words)
             about_proxy = proxy in note.text and proxy in situations_in(words) and proxy not in own_words
             if about_payment or about_proxy:
                 lines.append(say("answer.hunan_note", text=_shorten(note.text, 120)))

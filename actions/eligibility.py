@@ -29,7 +29,7 @@ from knowledge.trees import Question, Tree
 from knowledge.words import alternatives
 
 # "算了" stops a dialog only as a message of its own (结算了 is an answer): at its start, or a longer phrase anywhere.
-STOP = re.compile(f"^{alternatives(WORDS.stop_starts)}|{alternatives(WORDS.stop_anywhere)}")
+STOP = re.compile(f"^{alternatives(WORDS.steering.stop_starts)}|{alternatives(WORDS.steering.stop_anywhere)}")
 STOPPED, UNCLEAR = "stopped", "unclear"
 # Bytes kept free in a turn that answers a question in between, for the dialog's own question after it (WeChat
 # sends one text per turn).
@@ -64,7 +64,7 @@ class ValidateEligibilityForm(Action):
         asked = tree.next_question(facts)
         if STOP.search(normalized):
             return [SlotSet("eligibility_facts", facts), SlotSet("eligibility_leaf", STOPPED)]
-        if any(word in normalized for word in WORDS.restart_words):
+        if any(word in normalized for word in WORDS.steering.restart_words):
             dispatcher.utter_message(text=say("eligibility.restart"))
             return self._settle(tree, {}, [SlotSet("failed_turns", 0)])
         told = read_facts(tree, text, asked)
@@ -78,7 +78,7 @@ class ValidateEligibilityForm(Action):
         if told:
             facts.update(told)
             return self._settle(tree, facts, events + [SlotSet("failed_turns", 0)])
-        if any(word in normalized for word in WORDS.dont_know_words) and asked is not None:
+        if any(word in normalized for word in WORDS.steering.dont_know_words) and asked is not None:
             dispatcher.utter_message(text=asked.explain)
             return self._settle(tree, facts, events)
         if request.items or (request.aspects and request.intent.startswith("ask_")):

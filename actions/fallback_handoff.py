@@ -38,7 +38,7 @@ def names_a_service(kb: KnowledgeBase, tracker: Tracker) -> bool:
     text = tracker.latest_message.get("text") or ""
     # only words that really ask for a person: a "handoff" or "out of scope" message naming a service item is
     # answered as a service question (NLU can mistake a long question for either)
-    if any(word in text for word in WORDS.human_words):
+    if any(word in text for word in WORDS.steering.human_words):
         return False
     if tracker.get_slot("asked_for") or describes_a_situation(kb, text) or kb.unanswered(text) is not None:
         return True
