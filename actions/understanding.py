@@ -19,12 +19,13 @@ ASPECT_WORDS = WORDS.aspects
 PERSON_WORDS = WORDS.persons
 PERSON_LIKE_ALIASES = WORDS.person_like_aliases
 # Where a place stands: before a destination (我爸要去海南住), after the place of insurance (长沙医保), after a place
-# of origin (邵阳人); the words are in knowledge/data/words.yml.
-DESTINATION_BEFORE = re.compile(f"({'|'.join(WORDS.destination_before)})$")
-INSURED_AFTER = re.compile(f"^{alternatives(WORDS.place_suffixes)}?{alternatives(WORDS.possessive)}?"
-                           f"{alternatives(WORDS.insured_schemes)}?{alternatives(WORDS.insured_after)}")
-ORIGIN_AFTER = re.compile(f"^{alternatives(WORDS.place_suffixes)}?{alternatives(WORDS.origin_after)}")
-ORIGIN_BEFORE = re.compile(f"({'|'.join(WORDS.origin_before)})$")
+# of origin (邵阳人); the words are in knowledge/data/words.yml (places).
+PLACES = WORDS.places
+DESTINATION_BEFORE = re.compile(f"({'|'.join(PLACES.destination_before)})$")
+INSURED_AFTER = re.compile(f"^{alternatives(PLACES.place_suffixes)}?{alternatives(PLACES.possessive)}?"
+                           f"{alternatives(PLACES.insured_schemes)}?{alternatives(PLACES.insured_after)}")
+ORIGIN_AFTER = re.compile(f"^{alternatives(PLACES.place_suffixes)}?{alternatives(PLACES.origin_after)}")
+ORIGIN_BEFORE = re.compile(f"({'|'.join(PLACES.origin_before)})$")
 
 
 def situations_in(words: str) -> set[str]:
@@ -199,8 +200,8 @@ def places_as_away(text: str, places: list[RegionResolution], insured: Region | 
     """The message with every place named in it (`places`, from find_regions) other than the place of insurance
     written as 外地 (调到成都 → 调到外地), as the situations are written; a place the documents do not cover is always
     elsewhere."""
-    typed = normalize(text).lower()
-    spans = [(start, start + len(word)) for word in NOT_PLACES for start in occurrences(typed, word)]
+    normalized = normalize(text).lower()
+    spans = [(start, start + len(word)) for word in NOT_PLACES for start in occurrences(normalized, word)]
     pieces, last = [], 0
     for found in sorted(places, key=lambda r: r.start):
         end = found.start + len(found.typed)
@@ -209,12 +210,12 @@ def places_as_away(text: str, places: list[RegionResolution], insured: Region | 
         place = found.region
         related = place is not None and insured is not None and (
             place.id.startswith(insured.id) or insured.id.startswith(place.id))
-        came_from = ORIGIN_BEFORE.search(typed[: found.start])  # 之前在东莞上班: where the user came from
+        came_from = ORIGIN_BEFORE.search(normalized[: found.start])  # 之前在东莞上班: where the user came from
         if place is None or related or (place.covered and insured is None) or came_from or found.start < last:
             continue
-        pieces += [typed[last : found.start], WORDS.away]
+        pieces += [normalized[last : found.start], PLACES.away]
         last = end
-    return "".join(pieces) + typed[last:]
+    return "".join(pieces) + normalized[last:]
 
 
 def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]],
@@ -224,7 +225,7 @@ def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]],
     person_words = {w for words in PERSON_WORDS.values() for w in words} | PERSON_LIKE_ALIASES
     region_words = {place.typed for place in places}
     entity_words = [e for e in entities if e.get("entity") == "item"]
-    typed = [text[e["start"]:e["end"]] for e in entity_words if "start" in e]
+    item_words = [text[e["start"]:e["end"]] for e in entity_words if "start" in e]
     matches: dict[str, ItemMatch] = {}
     normalized = normalize(text).lower()
     for match in kb.find_items(text, limit=8, search=False):
@@ -247,7 +248,7 @@ def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]],
     phrases = [m for m in situations if m.matched in normalized]  # situations typed as one phrase (计划生育医疗费)
     matches = {code: match for code, match in matches.items()
                if match.kind != "name" or not _inside_longer(normalized, match, [p for p in phrases if p.code != code])}
-    for entity, word in zip(entity_words, typed or [str(e.get("value")) for e in entity_words]):
+    for entity, word in zip(entity_words, item_words or [str(e.get("value")) for e in entity_words]):
         value = str(entity.get("value"))
         if word in person_words or word in region_words or value in person_words:
             continue
@@ -264,7 +265,7 @@ def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]],
                 if _resembles(word, match.name):
                     match.score, match.kind = len(word) * 0.9, "entity"
                     matches[match.code] = match
-    for entity, word in zip(entity_words, typed):  # 职工参保 inside 职工参保信息变根, a typo of another item's name
+    for entity, word in zip(entity_words, item_words):  # 职工参保 inside 职工参保信息变根, a typo of another item's name
         if str(entity.get("value")) in matches or len(word) < 3:
             continue
         meant = [m for m in kb.search(word, limit=1, names_only=True) if _resembles(word, m.name)]
@@ -301,7 +302,7 @@ def items_in(kb: KnowledgeBase, text: str, entities: list[dict[str, Any]],
             specific_parents.add(parent)
             match.score = max(match.score, scores[parent] + SUB_ITEM_EDGE)
     ordered = sorted((m for m in ordered if m.code not in specific_parents), key=lambda m: (-m.score, m.code))
-    return ordered, typed
+    return ordered, item_words
 
 
 
@@ -361,12 +362,12 @@ def _overlaps(text: str, longer: str, shorter: str) -> bool:
 def content_bigrams(kb: KnowledgeBase, text: str, named: tuple[str, ...] = ()) -> list[str]:
     """The character pairs of a message that can say which item it is about: without the places, the aspect
     and "how" words and the filler (医保, 请问 …) that every question shares."""
-    typed = normalize(text).lower()
+    normalized = normalize(text).lower()
     blanks = [(r.start, r.start + len(r.typed)) for r in kb.find_regions(text)]
-    blanks += [(start, end) for start, end, _, _ in _aspect_spans(typed)]
+    blanks += [(start, end) for start, end, _, _ in _aspect_spans(normalized)]
     blanks += [(start, start + len(word)) for word in WORDS.how + WORDS.filler + named
-               for start in occurrences(typed, word.lower())]
-    kept = list(typed)
+               for start in occurrences(normalized, word.lower())]
+    kept = list(normalized)
     for start, end in blanks:
         kept[start:end] = [" "] * (end - start)
     content = re.sub(r"[^\w]|[a-z0-9_]", " ", "".join(kept))
@@ -433,12 +434,12 @@ def _family_member_first(kb: KnowledgeBase, items: list[ItemMatch], text: str, r
 def _only_a_place(text: str, places: list[RegionResolution]) -> bool:
     """The message is a place and words that ask nothing (潜江的, 那在雨花区办呢): an answer to the city question or
     the last question moved to that place, not a question of its own."""
-    typed = normalize(text).lower()
+    normalized = normalize(text).lower()
     for resolution in sorted(places, key=lambda r: -r.start):
-        typed = typed[: resolution.start] + typed[resolution.start + len(resolution.typed) :]
-    for word in sorted(WORDS.place_follow_up, key=len, reverse=True):
-        typed = typed.replace(word, "")
-    return bool(places) and not re.sub(r"[^\w]", "", typed)
+        normalized = normalized[: resolution.start] + normalized[resolution.start + len(resolution.typed) :]
+    for word in sorted(PLACES.place_follow_up, key=len, reverse=True):
+        normalized = normalized.replace(word, "")
+    return bool(places) and not re.sub(r"[^\w]", "", normalized)
 
 
 TIE = 0.01  # item scores this close are a tie that the items' own text settles
@@ -495,18 +496,18 @@ def pick_option(text: str, options: list[str]) -> int | None:
     digit = DIGIT.match(normalize(text))
     if digit and 1 <= int(digit.group(1)) <= len(options):
         return int(digit.group(1)) - 1
-    typed = normalize(text)
-    hits = [i for i, option in enumerate(options) if typed and (typed in normalize(option) or normalize(option) in typed)]
+    normalized = normalize(text)
+    hits = [i for i, option in enumerate(options) if normalized and (normalized in normalize(option) or normalize(option) in normalized)]
     return hits[0] if len(hits) == 1 else None
 
 
 def read_facts(tree: Tree, text: str, asked: Question | None) -> dict[str, str]:
     """The facts a message states: any question's option words (the longest match, not negated), then a digit,
     an option's name or a bare yes/no for the question just asked; an option's implications fill the rest."""
-    typed = normalize(text).lower()
+    normalized = normalize(text).lower()
     if asked is not None:  # a quick reply or a digit answers the question asked, and nothing else
-        chosen = next((option for option in asked.options if normalize(option.label).lower() == typed), None)
-        digit = DIGIT.match(typed)
+        chosen = next((option for option in asked.options if normalize(option.label).lower() == normalized), None)
+        digit = DIGIT.match(normalized)
         if digit and 1 <= int(digit.group(1)) <= len(asked.options):
             chosen = asked.options[int(digit.group(1)) - 1]
         if chosen is not None:
@@ -514,44 +515,46 @@ def read_facts(tree: Tree, text: str, asked: Question | None) -> dict[str, str]:
     facts: dict[str, str] = {}
     implied: dict[str, str] = {}
     for question in tree.questions:
-        option = _option_named(question, typed)
+        option = _option_named(question, normalized)
         if option is not None:
             facts[question.slot] = option.value
             implied.update(option.implies)
     if asked is not None and asked.slot not in facts:
-        answer = _answer_to(asked, text, typed, bool(facts))
+        answer = _answer_to(asked, text, normalized, bool(facts))
         if answer is not None:
             facts[asked.slot] = answer.value
             implied.update(answer.implies)
     return {**implied, **facts}
 
 
-def _option_named(question: Question, typed: str) -> Option | None:
+def _option_named(question: Question, normalized: str) -> Option | None:
     """The option whose words the text uses; a word inside a longer one that matched does not count (退休 in
     没退休), and two options named apart (慢特病 … 特药) say neither."""
     spans: list[tuple[int, int, Option]] = []
     for option in question.options:
         for word in option.words:
-            start = typed.find(word.lower())
+            start = normalized.find(word.lower())
             while start != -1:
-                if not negated(typed, start):
+                if not negated(normalized, start):
                     spans.append((start, start + len(word), option))
-                start = typed.find(word.lower(), start + 1)
+                start = normalized.find(word.lower(), start + 1)
     outer = [(start, end, option) for start, end, option in spans
              if not any(s <= start and end <= e and e - s > end - start for s, e, _ in spans)]
     named = {option.value: option for _, _, option in outer}
     return next(iter(named.values())) if len(named) == 1 else None
 
 
-def _answer_to(asked: Question, text: str, typed: str, other_facts: bool) -> Option | None:
+def _answer_to(asked: Question, text: str, normalized: str, other_facts: bool) -> Option | None:
     index = pick_option(text, [option.label for option in asked.options])
     if index is not None:
         return asked.options[index]
     values = {option.value for option in asked.options}
-    if other_facts or values != {"yes", "no"} or len(typed) > SHORT_ANSWER or any(w in typed for w in WORDS.correction_words):
+    answers = WORDS.answers
+    if other_facts or values != {"yes", "no"} or len(normalized) > SHORT_ANSWER or \
+            any(w in normalized for w in answers.correction_words):
         return None
-    if typed.startswith(WORDS.no_starts):
+    if normalized.startswith(answers.no_starts):
         return asked.option("no")
-    if typed.startswith(WORDS.yes_starts):
+    if normalized.startswith(answers.yes_starts):
         return asked.option("yes")
     return None

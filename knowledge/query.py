@@ -311,23 +311,23 @@ class KnowledgeBase:
     def with_names_heard(self, text: str) -> str:
         """A message with the item names typed with one homophone written as the names (生育经贴 → 生育津贴,
         计化生育 → 计划生育): longest names first, never over a name typed right."""
-        typed = list(text)
+        characters = list(text)
         fixed = [False] * len(text)
         for size in range(min(self.HEARD_NAME_LENGTH, len(text)), 2, -1):
             firsts, seconds = self._heard_name_starts.get(size, (set(), set()))
             for start in range(len(text) - size + 1):
-                if typed[start] not in firsts and typed[start + 1] not in seconds:
+                if characters[start] not in firsts and characters[start + 1] not in seconds:
                     continue
-                window = "".join(typed[start : start + size])
+                window = "".join(characters[start : start + size])
                 if any(fixed[start : start + size]) or window in self._aliases or not is_chinese(window):
                     continue
                 heard = next((alias for at in range(size)
                               for alias in self._names_one_open.get(window[:at] + "?" + window[at + 1 :], [])
                               if sounds_like(window, alias)), None)
                 if heard is not None:
-                    typed[start : start + size] = list(heard)
+                    characters[start : start + size] = list(heard)
                     fixed[start : start + size] = [True] * size
-        return "".join(typed)
+        return "".join(characters)
 
     def continues_another_name(self, text: str, match: ItemMatch) -> bool:
         """The alias matched is only the start of another item's longer name, typed on (职工参保 in 职工参保信息变根)."""

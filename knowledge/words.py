@@ -18,6 +18,29 @@ class Negation:
 
 
 @dataclass(frozen=True)
+class Places:
+    """The words around a place in a message, as regular expressions where they are matched as such: a follow-up
+    that asks nothing new, a destination, the place of insurance, a place of origin (actions/understanding.py)."""
+    place_follow_up: tuple[str, ...]
+    destination_before: tuple[str, ...]
+    insured_after: tuple[str, ...]
+    origin_after: tuple[str, ...]
+    origin_before: tuple[str, ...]
+    place_suffixes: tuple[str, ...]
+    possessive: tuple[str, ...]
+    insured_schemes: tuple[str, ...]
+    away: str
+
+
+@dataclass(frozen=True)
+class Answers:
+    """Answers to a yes/no question of an eligibility dialog: a correction, the starts of a yes and of a no."""
+    correction_words: tuple[str, ...]
+    yes_starts: tuple[str, ...]
+    no_starts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Steering:
     """Words that steer a conversation rather than answer it: stop or restart an eligibility dialog, ask what its
     options mean (actions/eligibility.py), ask for a person (actions/fallback_handoff.py)."""
@@ -45,8 +68,8 @@ class ItemSentences:
 
 @dataclass(frozen=True)
 class Words:
-    """What a message asks and who asks it, as actions/understanding.py reads every message, and the groups other
-    readers use."""
+    """What a message asks and who asks it, as actions/understanding.py reads every message, and the groups of
+    words that serve one purpose."""
     aspects: dict[str, tuple[str, ...]]
     weak_eligibility: frozenset[str]
     can_question: str
@@ -54,7 +77,6 @@ class Words:
     how: tuple[str, ...]
     full_list: tuple[str, ...]
     scope_words: tuple[str, ...]
-    place_follow_up: tuple[str, ...]
     other_topics: tuple[str, ...]
     plain_words: dict[str, str]
     sounds_alike: dict[str, dict[str, str]]
@@ -62,29 +84,21 @@ class Words:
     filler: tuple[str, ...]
     persons: dict[str, tuple[str, ...]]
     negation: Negation
-    destination_before: tuple[str, ...]
-    insured_after: tuple[str, ...]
-    origin_after: tuple[str, ...]
-    origin_before: tuple[str, ...]
+    places: Places
     person_like_aliases: frozenset[str]
     situations_of_any_entry: frozenset[str]
     material_situations: dict[str, tuple[str, ...]]
     same_words: dict[str, tuple[str, ...]]
-    place_suffixes: tuple[str, ...]
-    possessive: tuple[str, ...]
-    insured_schemes: tuple[str, ...]
-    away: str
     generic_verbs: tuple[str, ...]
     consult_words: tuple[str, ...]
-    correction_words: tuple[str, ...]
-    yes_starts: tuple[str, ...]
-    no_starts: tuple[str, ...]
+    answers: Answers
     steering: Steering
     item_sentences: ItemSentences
 
 
 # The sections of words.yml read as a group of their own, and the lists read as sets.
-GROUPS = {"negation": Negation, "steering": Steering, "item_sentences": ItemSentences}
+GROUPS = {"negation": Negation, "places": Places, "answers": Answers, "steering": Steering,
+          "item_sentences": ItemSentences}
 SETS = {"weak_eligibility", "person_like_aliases", "situations_of_any_entry", "filler_bigrams"}
 
 
