@@ -141,6 +141,8 @@ def test_aspects_come_from_the_words_and_yes_no_questions_bring_conditions() -> 
     assert aspects_in("生育津贴能领多少", "ask_eligibility") == ["amount"]
     assert aspects_in("长沙 住院报销最晚多久之内要去办", "ask_time_limit") == ["deadline"]
     assert "conditions" in aspects_in("宜都的 能以灵活就业身份交职工医保吗 当天能办好不", "")
+    assert aspects_in("长沙 新开了一家门诊部 想申请医保定点 需要交什么材料 审批要多久", "") == ["materials", "time_limit"]
+    assert aspects_in("谁来审 多久出结果", "") == ["process", "time_limit"]  # two clauses, two questions
 
 
 def test_a_yes_no_question_in_any_form_asks_whether_the_item_applies() -> None:
