@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from actions.understanding import WORDS, situations_in
 from knowledge.bot_texts import say, section_texts
+from knowledge.codes import same_family
 from knowledge.manifest import documents, provincial_list
 from knowledge.query import (CONSULT_PHONE_KINDS, HOSPITAL_PHONE_KIND, SUPERVISION_PHONE_KIND, Conflict, Fact, Guide,
                              GuideEntry, KnowledgeBase, Region)
@@ -234,12 +235,14 @@ class Composer:
             self._said_elsewhere(entry, words, COVER_START)
 
     def _said_elsewhere(self, entry: GuideEntry, words: str, kind: re.Pattern[str]) -> list[str]:
-        """The sentence of another item of the same document that says what this item does not (衡阳's waiting
-        periods are written under 职工参保登记, not 法定断档补缴), when the question's words point to it."""
-        if not words:
+        """The sentence of another item of the same document and the same 主项 that says what this item does not
+        (衡阳's waiting periods are written under 职工参保登记, not 法定断档补缴), when the question's words point to it;
+        never one of another family (生育津贴's deadline is not 减少登记's 20 days to report a death)."""
+        if not words or not entry.code:
             return []
         found = [p for p in self.kb.passages(entry.document.id, self.question_grams(entry, words), limit=10)
-                 if kind.search(p.text) and p.item_key != entry.key]
+                 if kind.search(p.text) and p.item_key != entry.key
+                 and same_family(p.item_key, entry.code)]
         return [say("answer.said_elsewhere", item=found[0].item_name, text=_shorten(found[0].text, 150))] if found else []
 
     def process(self, entry: GuideEntry, whole_steps: bool, words: str) -> list[str]:

@@ -123,6 +123,13 @@ def test_what_an_item_does_not_say_is_quoted_from_the_item_of_the_guide_that_say
     assert sources(text) == [HENGYANG]
 
 
+def test_a_sentence_of_another_family_is_not_quoted_for_what_an_item_does_not_say(kb: KnowledgeBase,
+                                                                                 composer: Composer) -> None:
+    text = answer(kb, composer, "002036007004", "湖南省/株洲市", ["deadline"], words="生完孩子多久之内要去申请生育津贴")
+    assert "此项没有写办理或缴费的期限" in text
+    assert "该文件在" not in text and "20个工作日内告知" not in text  # 减少登记's notice of a death is no answer here
+
+
 def test_an_answer_fits_its_byte_limit_and_keeps_its_source(kb: KnowledgeBase) -> None:
     small = Composer(kb, 300)
     guide = kb.guide("002036001002", kb.region("湖南省/衡阳市"))
