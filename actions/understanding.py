@@ -93,20 +93,20 @@ def _aspect_beside(span: tuple[int, int, str, str], spans: list[tuple[int, int, 
                for other in spans)
 
 
-def _step_timed(lowered: str, span: tuple[int, int, str, str], spans: list[tuple[int, int, str, str]]) -> bool:
-    """A step of the process asked how long it takes in the same clause (审批要多久, 审核需要几天): the question is
-    the time limit (not 谁来审，多久出结果)."""
-    return span[2] == "process" and any(
-        other[2] == "time_limit" and 0 <= other[0] - span[1] <= TIMED_STEP_GAP
-        and not CLAUSE_END.search(lowered[span[1] : other[0]]) for other in spans)
-
-
 CAN_QUESTION = re.compile(WORDS.can_question)
 # Spaces beside Chinese text end a clause (能在医院直接办不 还是要跑医保局), as a comma would.
 CLAUSE_BREAK = re.compile(r"(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])")
 CLAUSE_END = re.compile(r"[，,。？?！!；;]")
 ASPECT_GAP = 2  # characters between 能不能 and the aspect word it asks about (能不能在网上办)
 TIMED_STEP_GAP = 3  # characters between a step (审核) and the time question about it (审核大概要多久)
+
+
+def _step_timed(lowered: str, span: tuple[int, int, str, str], spans: list[tuple[int, int, str, str]]) -> bool:
+    """A step of the process asked how long it takes in the same clause (审批要多久, 审核需要几天): the question is
+    the time limit (not 谁来审，多久出结果)."""
+    return span[2] == "process" and any(
+        other[2] == "time_limit" and 0 <= other[0] - span[1] <= TIMED_STEP_GAP
+        and not CLAUSE_END.search(lowered[span[1] : other[0]]) for other in spans)
 
 
 def aspects_in(text: str, intent: str) -> list[str]:
