@@ -1,12 +1,12 @@
 """The assistant against a stock Rasa bot of the same version (bench/stock_bot.py), side by side in one run.
 
-The same closed-loop load goes to both, one bot after the other for each load: 1, 10 and 50 concurrent users, each
-user in conversations of 10 and of 60 messages (a new sender for each conversation, the questions of
-rest_bench.QUESTIONS in turn), every user waiting for its answer before sending the next message. For each load:
-messages per second, p50 and p99 latency, and the servers' CPU time per message; for conversations of 60
-messages, the p50 of messages 1–10 and of messages 51–60. The ratios are the assistant's figure over the stock
-bot's (throughput: ≥ 1.0 is as fast; latency: ≤ 1.2 is the bar), and for long conversations messages 51–60 over
-messages 1–10 of the same bot.
+The same closed-loop load goes to both: 1, 10 and 50 concurrent users, each user in conversations of 10 and of 60
+messages (a new sender for each conversation, the questions of rest_bench.QUESTIONS in turn), every user waiting
+for its answer before sending the next message. Each load runs in ROUNDS rounds, the stock bot then the assistant,
+after both were warmed up. For each load: messages per second (the median round), p50 and p99 latency, and the
+servers' CPU time per message; for conversations of 60 messages, the p50 of messages 1–10 and of messages 51–60.
+The ratios are the assistant's figure over the stock bot's (throughput: the median of the rounds' ratios, ≥ 1.0 is
+as fast; latency: ≤ 1.2 is the bar), and for long conversations messages 51–60 over messages 1–10 of the same bot.
 
 Run alone it starts both bots (the assistant as `make run` serves it: action server and Rasa server with the
 tracker store of endpoints.yml, its database in a temporary folder), measures, prints the table and stops them:
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -40,6 +41,7 @@ USERS = (1, 10, 50)
 # Conversations per user for each (users, conversation length): about 200–3000 messages a load.
 CONVERSATIONS = {(1, 10): 20, (10, 10): 6, (50, 10): 2, (1, 60): 4, (10, 60): 1, (50, 60): 1}
 LENGTHS = (10, 60)
+ROUNDS = 3  # each load runs this many times against each bot, the two bots taking turns
 TIMEOUT = aiohttp.ClientTimeout(total=60)
 
 
@@ -89,19 +91,28 @@ async def load(url: str, users: int, length: int, conversations: int) -> tuple[f
         return time.perf_counter() - started, samples
 
 
-def measure_load(bot: Bot, users: int, length: int) -> dict:
+def run_load(bot: Bot, users: int, length: int) -> dict:
+    """One round of a load against one bot: elapsed seconds, (position, latency ms) samples, CPU seconds."""
     cpu = sum(map(harness.cpu_seconds, bot.pids))
     elapsed, samples = asyncio.run(load(bot.url, users, length, CONVERSATIONS[(users, length)]))
-    cpu = sum(map(harness.cpu_seconds, bot.pids)) - cpu
+    return {"seconds": elapsed, "samples": samples, "cpu": sum(map(harness.cpu_seconds, bot.pids)) - cpu}
+
+
+def figures(rounds: list[dict], length: int) -> dict:
+    """A bot's figures over its rounds of a load: the median round's messages per second, latency percentiles and
+    CPU per message over the messages of all rounds."""
+    samples = [sample for run in rounds for sample in run["samples"]]
     latencies = [latency for _, latency in samples]
-    figures = {"messages": len(samples), "seconds": round(elapsed, 1),
-               "messages_per_s": round(len(samples) / elapsed, 1),
-               "p50_ms": percentile(latencies, 0.5), "p99_ms": percentile(latencies, 0.99),
-               "cpu_ms_per_message": round(cpu * 1000 / len(samples), 1)}
+    rates = [len(run["samples"]) / run["seconds"] for run in rounds]
+    result = {"messages": len(samples), "rounds_messages_per_s": [round(rate, 1) for rate in rates],
+              "messages_per_s": round(statistics.median(rates), 1),
+              "p50_ms": percentile(latencies, 0.5), "p99_ms": percentile(latencies, 0.99),
+              "cpu_ms_per_message": round(sum(run["cpu"] for run in rounds) * 1000 / len(samples), 1)}
     if length >= 60:
-        figures["first_10_p50_ms"] = percentile([ms for position, ms in samples if position < 10], 0.5)
-        figures["last_10_p50_ms"] = percentile([ms for position, ms in samples if position >= length - 10], 0.5)
-    return figures
+        result["first_10_p50_ms"] = percentile([ms for position, ms in samples if position < 10], 0.5)
+        result["last_10_p50_ms"] = percentile([ms for position, ms in samples if position >= length - 10], 0.5)
+        result["long_ratio"] = round(result["last_10_p50_ms"] / result["first_10_p50_ms"], 2)
+    return result
 
 
 def assistant(servers: harness.Servers) -> Bot:
@@ -110,28 +121,34 @@ def assistant(servers: harness.Servers) -> Bot:
 
 
 def warm_up(bot: Bot) -> None:
-    asyncio.run(load(bot.url, 1, 10, 3))
+    """Every question answered a few times, by several users at once, before anything is measured."""
+    asyncio.run(load(bot.url, 10, 10, 2))
 
 
 def measure(stock: Bot, ours: Bot, log: Callable[[str], None] = print) -> dict:
-    """Every load against both bots, the stock bot first; the figures and the ratios as a dict."""
+    """Every load against both bots, in ROUNDS rounds of the stock bot then the assistant; the figures and the
+    ratios as a dict. The throughput ratio is the median of the rounds' ratios: each compares two runs a few seconds
+    apart, so a drift of the machine's speed over the minutes of the benchmark cancels out."""
     warm_up(stock)
     warm_up(ours)
     loads = []
     for length in LENGTHS:
         for users in USERS:
+            rounds: dict[str, list[dict]] = {stock.name: [], ours.name: []}
+            for _ in range(ROUNDS):
+                for bot in (stock, ours):
+                    rounds[bot.name].append(run_load(bot, users, length))
             entry = {"users": users, "length": length}
             for bot in (stock, ours):
-                entry[bot.name] = measure_load(bot, users, length)
+                entry[bot.name] = figures(rounds[bot.name], length)
                 log(f"{bot.name}, {users} users, conversations of {length}: {entry[bot.name]}")
-            entry["throughput_ratio"] = round(entry["ours"]["messages_per_s"] / entry["stock"]["messages_per_s"], 2)
+            ratios = [len(mine["samples"]) / mine["seconds"] / (len(theirs["samples"]) / theirs["seconds"])
+                      for mine, theirs in zip(rounds[ours.name], rounds[stock.name])]
+            entry["round_throughput_ratios"] = [round(ratio, 2) for ratio in ratios]
+            entry["throughput_ratio"] = round(statistics.median(ratios), 2)
             entry["p50_ratio"] = round(entry["ours"]["p50_ms"] / entry["stock"]["p50_ms"], 2)
-            for bot in (stock, ours):
-                if length >= 60:
-                    figures = entry[bot.name]
-                    figures["long_ratio"] = round(figures["last_10_p50_ms"] / figures["first_10_p50_ms"], 2)
             loads.append(entry)
-    return {"loads": loads}
+    return {"rounds": ROUNDS, "loads": loads}
 
 
 def verdicts(results: dict) -> list[tuple[str, str, str, str]]:
@@ -153,15 +170,16 @@ def verdicts(results: dict) -> list[tuple[str, str, str, str]]:
 
 
 def table(results: dict) -> str:
-    lines = ["| users | messages a conversation | stock msg/s | assistant msg/s | throughput ratio | stock p50 / p99 ms "
-             "| assistant p50 / p99 ms | p50 ratio | CPU ms/message stock / assistant | messages 51–60 / 1–10 "
+    lines = ["| users | messages a conversation | stock msg/s | assistant msg/s | throughput ratio (rounds) "
+             "| stock p50 / p99 ms | assistant p50 / p99 ms | p50 ratio | CPU ms/message stock / assistant | messages 51–60 / 1–10 "
              "stock / assistant |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for entry in results["loads"]:
         stock, ours = entry["stock"], entry["ours"]
         long = f"{stock['long_ratio']:.2f}× / {ours['long_ratio']:.2f}×" if "long_ratio" in ours else "—"
+        rounds = " / ".join(f"{ratio:.2f}" for ratio in entry["round_throughput_ratios"])
         lines.append(f"| {entry['users']} | {entry['length']} | {stock['messages_per_s']} | {ours['messages_per_s']} "
-                     f"| {entry['throughput_ratio']:.2f}× | {stock['p50_ms']:.0f} / {stock['p99_ms']:.0f} "
+                     f"| {entry['throughput_ratio']:.2f}× ({rounds}) | {stock['p50_ms']:.0f} / {stock['p99_ms']:.0f} "
                      f"| {ours['p50_ms']:.0f} / {ours['p99_ms']:.0f} | {entry['p50_ratio']:.2f}× "
                      f"| {stock['cpu_ms_per_message']:.0f} / {ours['cpu_ms_per_message']:.0f} | {long} |")
     lines += ["", "| bar (issue 13) | measured | target | verdict |", "| --- | --- | --- | --- |"]

@@ -105,14 +105,20 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Insert the events the tracker got since its window was handed out (every event not stored yet, for a
-        tracker that did not come from `retrieve`), then remember its new window."""
+        tracker that did not come from `retrieve`: all of them for a conversation with none stored), then remember
+        its new window."""
         await self.stream_events(tracker)
         events = list(tracker.events)
         window = self.windows.get(tracker.sender_id)
         handed_out = window is not None and len(events) >= len(window.events) and all(
             mine is theirs for mine, theirs in zip(window.events, events))
         with self.session_scope() as session:
-            new = events[len(window.events):] if handed_out else list(self._additional_events(session, tracker))
+            if handed_out:
+                new = events[len(window.events):]
+            elif self._latest_id(session.connection(), tracker.sender_id) is None:
+                new = events  # a new conversation: Rasa's count of the stored events would cost ~1 ms of ORM for 0
+            else:
+                new = list(self._additional_events(session, tracker))
             if new:
                 session.execute(self.events_table.insert(), [self._row(tracker.sender_id, event) for event in new])
             latest = self._latest_id(session.connection(), tracker.sender_id)

@@ -9,6 +9,7 @@ import pytest
 import scipy.sparse
 from jsonschema import ValidationError, validate
 from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.domain import Domain
 from rasa.shared.nlu.training_data.features import Features
 
 from bot.nlu import rasa_speedups
@@ -61,3 +62,49 @@ def test_combined_features_are_those_of_rasa_and_leave_the_originals_alone() -> 
     assert (combined.features.toarray() == expected.features.toarray()).all()
     assert combined.origin == ["a", "b"] and combined.type == "sequence" and combined.attribute == "text"
     assert first.features.shape == (3, 3) and first.origin == "CountVectorsFeaturizer"
+
+
+def rasa_combined(features: list[Features]) -> Features:
+    """What Rasa's own `Message._combine_features` makes of them: a deep copy of the first, the others added."""
+    combined = copy.deepcopy(features[0])
+    for feature in features[1:]:
+        combined.combine_with_features(feature)
+    return combined
+
+
+def test_several_sparse_features_are_joined_as_rasa_joins_them() -> None:
+    rows = 4
+    matrices = [scipy.sparse.coo_matrix(np.array([[0, 2], [1, 0], [0, 0], [3, 0]], dtype=np.float32)),
+                scipy.sparse.coo_matrix((rows, 5), dtype=np.float32),  # a featurizer that found nothing
+                scipy.sparse.random(rows, 7, density=0.4, format="coo", dtype=np.float64, random_state=7),
+                scipy.sparse.csr_matrix(np.eye(rows, 3, dtype=np.int64))]
+    features = [Features(matrix, "sequence", "text", f"F{index}") for index, matrix in enumerate(matrices)]
+    expected = rasa_combined(features)
+    combined = rasa_speedups.combine_features(features, ["F0", "F1", "F2", "F3"])
+    assert combined.features.format == expected.features.format == "coo"
+    assert combined.features.shape == expected.features.shape == (rows, 17)
+    assert combined.features.dtype == expected.features.dtype
+    assert (combined.features.toarray() == expected.features.toarray()).all()
+    assert combined.origin == ["F0", "F1", "F2", "F3"] and combined.type == "sequence"
+    assert [feature.features.shape[1] for feature in features] == [2, 5, 7, 3]
+
+
+def test_sparse_features_of_different_lengths_are_refused_as_rasa_refuses_them() -> None:
+    features = [Features(scipy.sparse.coo_matrix(np.eye(3)), "sequence", "text", "a"),
+                Features(scipy.sparse.coo_matrix(np.eye(2)), "sequence", "text", "b")]
+    with pytest.raises(ValueError, match="sequence dimensions do not match"):
+        rasa_combined(features)
+    with pytest.raises(ValueError, match="sequence dimensions do not match"):
+        rasa_speedups.combine_features(features, ["a", "b"])
+
+
+def test_dense_features_are_still_joined_by_rasa() -> None:
+    features = [Features(np.ones((2, 3)), "sentence", "text", "a"), Features(np.zeros((2, 4)), "sentence", "text", "b")]
+    combined = rasa_speedups.combine_features(features, ["a", "b"])
+    assert (combined.features == rasa_combined(features).features).all() and combined.features.shape == (2, 7)
+
+
+def test_whether_a_domain_is_empty_is_rasas_answer() -> None:
+    assert Domain.empty().is_empty()
+    domain = Domain.from_dict({"intents": ["greet"], "responses": {"utter_greet": [{"text": "您好"}]}})
+    assert not domain.is_empty() and not domain.is_empty()

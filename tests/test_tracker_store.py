@@ -85,3 +85,23 @@ def test_sqlite_runs_in_write_ahead_log_mode(tmp_path: Path) -> None:
     talk(store(path), "u4", range(1, 2))
     with sqlite3.connect(path) as connection:
         assert connection.execute("pragma journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_tracker_not_handed_out_is_stored_once(tmp_path: Path) -> None:
+    """As Rasa makes a new conversation (an empty tracker saved, then its first turn), and as a tracker built
+    elsewhere holding the stored events and new ones: each event stored once."""
+    path = tmp_path / "trackers.db"
+    tracker = DialogueStateTracker("u5", DOMAIN.slots)
+    asyncio.run(store(path).save(tracker))
+    assert stored_events(path, "u5") == 0
+    creator = store(path)
+    asyncio.run(creator.save(tracker))
+    turn(tracker, 1)
+    asyncio.run(creator.save(tracker))
+    assert stored_events(path, "u5") == 6
+    elsewhere = DialogueStateTracker.from_events("u5", list(tracker.events), DOMAIN.slots)
+    turn(elsewhere, 2)
+    asyncio.run(store(path).save(elsewhere))
+    assert stored_events(path, "u5") == 6 + 5
+    window = asyncio.run(store(path).retrieve("u5"))
+    assert [event.text for event in window.events if isinstance(event, UserUttered)] == ["问题 1", "问题 2"]

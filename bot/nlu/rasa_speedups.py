@@ -15,8 +15,12 @@ server's CPU per message, more in long conversations:
   conversation). Here the class found for a type name is remembered (first match, as before; unknown names and
   the default still go through Rasa's own code).
 - `Message._combine_features` deep-copies the first sparse feature matrix of every featurizer before joining
-  them for DIET (~2 ms a message: `copy.deepcopy` of scipy matrices). Here the matrix is copied with its own
-  `copy()`, which is what the deep copy amounted to (the joined features are new matrices either way).
+  them for DIET (~2 ms a message: `copy.deepcopy` of scipy matrices), then joins the others one by one with
+  `scipy.sparse.hstack`, a new checked matrix for each (~1 ms). Here the sparse matrices are joined in one step
+  from their entries (the same COO matrix; dense features are copied with their own `copy()` and joined as
+  Rasa joins them).
+- `Domain.is_empty` turns the whole domain into a dict and compares it with an empty domain's, for every message
+  (~0.2 ms). Here it is answered once per domain.
 
 Applied only to the Rasa version they were written and measured against; any other version is left alone.
 """
@@ -25,9 +29,12 @@ from __future__ import annotations
 import logging
 from typing import Any, Dict, List, Optional, Text, Type
 
+import numpy as np
 import rasa
+import scipy.sparse
 from jsonschema import validators
 from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import Event
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
@@ -41,6 +48,7 @@ _event_classes: Dict[Text, Type[Event]] = {}
 _response_validator: Any = None
 _event_validators: Dict[Text, Any] = {}
 _validate_action_result = RemoteAction._validate_action_result
+_domain_is_empty = Domain.is_empty
 
 
 def resolve_by_type(type_name: Text, default: Optional[Type[Event]] = None) -> Optional[Type[Event]]:
@@ -91,7 +99,10 @@ def validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
 
 
 def combine_features(features: List[Features], featurizers: List[Text]) -> Optional[Features]:
-    """`Message._combine_features`, the first features copied with their matrix's `copy()`."""
+    """`Message._combine_features`: sparse features joined in one step, otherwise the first features copied with
+    their matrix's `copy()` and the others added to it as Rasa does."""
+    if len(features) > 1 and all(feature.is_sparse() for feature in features):
+        return _joined_sparse(features, featurizers)
     combined = None
     for feature in features:
         if combined is None:
@@ -99,6 +110,33 @@ def combine_features(features: List[Features], featurizers: List[Text]) -> Optio
         else:
             combined.combine_with_features(feature)
     return combined
+
+
+def _joined_sparse(features: List[Features], featurizers: List[Text]) -> Features:
+    """The sparse matrices side by side, as one COO matrix: what Rasa's pairwise `scipy.sparse.hstack` gives, built
+    once from the entries of all of them instead of a new matrix (and its checks) for each pair."""
+    matrices = [feature.features.tocoo() for feature in features]
+    rows = matrices[0].shape[0]
+    for matrix in matrices[1:]:
+        if matrix.shape[0] != rows:
+            raise ValueError(f"Cannot combine sparse features as sequence dimensions do not match: "
+                             f"{rows} != {matrix.shape[0]}.")
+    offsets = np.cumsum([0] + [matrix.shape[1] for matrix in matrices])
+    data = np.concatenate([matrix.data for matrix in matrices])
+    row = np.concatenate([matrix.row for matrix in matrices])
+    col = np.concatenate([matrix.col + offset for matrix, offset in zip(matrices, offsets)])
+    joined = scipy.sparse.coo_matrix((data, (row, col)), shape=(rows, int(offsets[-1])))
+    first = features[0]
+    return Features(joined, first.type, first.attribute, featurizers)
+
+
+def domain_is_empty(self: Domain) -> bool:
+    """`Domain.is_empty`, answered once per domain: Rasa compares the whole domain as a dict with an empty one's for
+    every message (`MessageProcessor._check_for_unseen_features`), and a served domain does not change."""
+    empty = self.__dict__.get("_is_empty")
+    if empty is None:
+        empty = self.__dict__["_is_empty"] = _domain_is_empty(self)
+    return empty
 
 
 def apply() -> bool:
@@ -109,6 +147,7 @@ def apply() -> bool:
     Event.resolve_by_type = staticmethod(resolve_by_type)
     RemoteAction._validate_action_result = validate_action_result
     Message._combine_features = staticmethod(combine_features)
+    Domain.is_empty = domain_is_empty
     return True
 
 
