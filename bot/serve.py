@@ -11,6 +11,7 @@ CORS on the Rasa server is allowed for WIDGET_ORIGINS (default: the web server's
 from __future__ import annotations
 
 import os
+import random
 import re
 import secrets
 import signal
@@ -49,11 +50,36 @@ class StartupError(RuntimeError):
     """The servers cannot start (the knowledge base is unusable, a server exited or did not answer)."""
 
 
+# Ports for the tests', the benchmarks' and the cluster's servers come from below the kernel's ephemeral range: a
+# port from inside it (bind to port 0) can be taken as the source port of any outgoing connection during the ~20 s
+# Rasa loads its model before it binds, and Sanic then logs "Unable to start server" and exits with status 0.
+OWN_PORTS = range(20000, 32768)
+_handed_out: set[int] = set()
+
+
+def ephemeral_ports() -> range:
+    """The kernel's range for source ports of outgoing connections (Linux's default when it cannot be read)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return range(int(low), int(high) + 1)
+    except (OSError, ValueError):
+        return range(32768, 61000)
+
+
 def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now (for the tests', the benchmarks' and the cluster's servers)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A TCP port free on every interface right now, outside the ephemeral range and not handed out before by this
+    process, so nothing but its server binds it."""
+    ephemeral = ephemeral_ports()
+    candidates = [port for port in OWN_PORTS if port not in ephemeral and port not in _handed_out]
+    for port in random.sample(candidates, min(len(candidates), 200)):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise StartupError("no free TCP port below the ephemeral range")
 
 
 def wait_for(url: str, process: subprocess.Popen, deadline: float) -> None:

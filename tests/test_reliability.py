@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 import uuid
@@ -17,6 +18,7 @@ import pytest
 from conftest import Servers, free_port, post, reply_text, running_servers, say
 from test_wechat import EMPTY_REPLY, TOKEN, fields_of, signed, text_xml
 
+from bot import serve
 from bot.limits import MAX_BODY_BYTES, MAX_MESSAGE_CHARS
 from bot.unavailable import CANNOT_LOOK_UP
 from knowledge.paths import DB_PATH
@@ -41,6 +43,19 @@ def sender() -> str:
 
 def user_texts(tracker: dict) -> list[str]:
     return [event.get("text") or "" for event in tracker["events"] if event["event"] == "user"]
+
+
+def test_server_ports_are_free_everywhere_and_never_ephemeral() -> None:
+    """A port handed to a server is bindable on every interface, outside the kernel's source-port range (so an
+    outgoing connection cannot take it while Rasa loads its model) and never handed out twice."""
+    ephemeral = serve.ephemeral_ports()
+    ports = [free_port() for _ in range(50)]
+    assert len(set(ports)) == 50
+    assert not [port for port in ports if port in ephemeral]
+    with socket.socket() as listener:
+        listener.bind(("", ports[0]))
+        listener.listen()
+        assert ports[0] not in [free_port() for _ in range(50)]
 
 
 # ---- the action server down ----------------------------------------------------------------------------------
