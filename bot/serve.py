@@ -67,10 +67,11 @@ def ephemeral_ports() -> range:
 
 
 def free_port() -> int:
-    """A TCP port free on every interface right now, outside the ephemeral range and not handed out before by this
-    process, so nothing but its server binds it."""
+    """A TCP port free on every interface right now, outside the ephemeral range (where the kernel's range leaves
+    any of OWN_PORTS) and not handed out before by this process, so nothing but its server binds it."""
     ephemeral = ephemeral_ports()
-    candidates = [port for port in OWN_PORTS if port not in ephemeral and port not in _handed_out]
+    unused = [port for port in OWN_PORTS if port not in _handed_out]
+    candidates = [port for port in unused if port not in ephemeral] or unused
     for port in random.sample(candidates, min(len(candidates), 200)):
         with socket.socket() as probe:
             try:
@@ -79,7 +80,7 @@ def free_port() -> int:
                 continue
         _handed_out.add(port)
         return port
-    raise StartupError("no free TCP port below the ephemeral range")
+    raise StartupError(f"no free TCP port in {OWN_PORTS}")
 
 
 def wait_for(url: str, process: subprocess.Popen, deadline: float) -> None:

@@ -51,11 +51,19 @@ def test_server_ports_are_free_everywhere_and_never_ephemeral() -> None:
     ephemeral = serve.ephemeral_ports()
     ports = [free_port() for _ in range(50)]
     assert len(set(ports)) == 50
-    assert not [port for port in ports if port in ephemeral]
+    assert all(port in serve.OWN_PORTS for port in ports)
+    if any(port not in ephemeral for port in serve.OWN_PORTS):
+        assert not [port for port in ports if port in ephemeral]
     with socket.socket() as listener:
         listener.bind(("", ports[0]))
         listener.listen()
         assert ports[0] not in [free_port() for _ in range(50)]
+
+
+def test_a_kernel_range_over_all_own_ports_still_gives_free_ports(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(serve, "ephemeral_ports", lambda: range(1024, 65536))
+    ports = [free_port() for _ in range(5)]
+    assert len(set(ports)) == 5 and all(port in serve.OWN_PORTS for port in ports)
 
 
 # ---- the action server down ----------------------------------------------------------------------------------
