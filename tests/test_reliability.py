@@ -45,19 +45,30 @@ def user_texts(tracker: dict) -> list[str]:
     return [event.get("text") or "" for event in tracker["events"] if event["event"] == "user"]
 
 
-def test_server_ports_are_free_everywhere_and_never_ephemeral() -> None:
-    """A port handed to a server is bindable on every interface, outside the kernel's source-port range (so an
-    outgoing connection cannot take it while Rasa loads its model) and never handed out twice."""
+def test_server_ports_are_never_ephemeral_nor_handed_out_twice() -> None:
+    """A port handed to a server is outside the kernel's source-port range (so an outgoing connection cannot take it
+    while Rasa loads its model) and never handed out twice."""
     ephemeral = serve.ephemeral_ports()
     ports = [free_port() for _ in range(50)]
     assert len(set(ports)) == 50
     assert all(port in serve.OWN_PORTS for port in ports)
     if any(port not in ephemeral for port in serve.OWN_PORTS):
         assert not [port for port in ports if port in ephemeral]
-    with socket.socket() as listener:
-        listener.bind(("", ports[0]))
+
+
+def test_a_port_something_listens_on_is_not_handed_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as listener, socket.socket() as other:
+        listener.bind(("127.0.0.1", 0))
         listener.listen()
-        assert ports[0] not in [free_port() for _ in range(50)]
+        other.bind(("127.0.0.1", 0))
+        taken, free = listener.getsockname()[1], other.getsockname()[1]
+        other.close()
+        monkeypatch.setattr(serve, "OWN_PORTS", [taken, free])
+        monkeypatch.setattr(serve, "ephemeral_ports", lambda: range(0))
+        monkeypatch.setattr(serve, "_handed_out", set())
+        assert free_port() == free
+        with pytest.raises(serve.StartupError):
+            free_port()
 
 
 def test_a_kernel_range_over_all_own_ports_still_gives_free_ports(monkeypatch: pytest.MonkeyPatch) -> None:
