@@ -24,6 +24,9 @@ from knowledge.text import normalize
 # The questions a dialog answers ("how do I", "which one", "can I", "what to bring"); a message whose words ask for
 # phones, addresses, time limits … is answered at once.
 TREE_ASPECTS = {"overview", "materials", "eligibility", "process", "amount"}
+# The slots ConversationState reads and writes.
+STATE_SLOTS = ("region", "item", "aspects", "person_type", "asked_for", "offered_options", "user_question",
+               "failed_turns")
 # Up to this many entries of an item the message may mean are answered side by side instead of asked about.
 ENTRIES_ANSWERED_TOGETHER = 3
 
@@ -70,24 +73,31 @@ class ConversationState:
     """The slots this action reads and writes."""
 
     def __init__(self, region: Region | None, item: str | None, aspects: list[str], person_type: str | None,
-                 asked_for: str | None, offered_options: list[str], user_question: str | None):
+                 asked_for: str | None, offered_options: list[str], user_question: str | None,
+                 stored: dict[str, Any] | None = None):
         self.region, self.item, self.aspects = region, item, aspects
         self.person_type = person_type
         # our own open question: what we asked for ("region", "item", "entry") and the options we offered
         self.asked_for, self.offered_options = asked_for, offered_options
         self.user_question = user_question  # the user's words of the service question, kept to choose among sub-items
+        self.stored = stored or {}  # the slots' values in the conversation before this turn
 
     @classmethod
     def from_tracker(cls, kb: KnowledgeBase, tracker: Tracker) -> ConversationState:
-        return cls(slot_region(kb, tracker), tracker.get_slot("item"), tracker.get_slot("aspects") or [],
-                   tracker.get_slot("person_type"), tracker.get_slot("asked_for"),
-                   tracker.get_slot("offered_options") or [], tracker.get_slot("user_question"))
+        stored = {name: tracker.get_slot(name) for name in STATE_SLOTS}
+        return cls(slot_region(kb, tracker), stored["item"], stored["aspects"] or [], stored["person_type"],
+                   stored["asked_for"], stored["offered_options"] or [], stored["user_question"], stored)
+
+    def values(self) -> dict[str, Any]:
+        return {"region": self.region.id if self.region else None, "item": self.item, "aspects": self.aspects,
+                "person_type": self.person_type, "asked_for": self.asked_for,
+                "offered_options": self.offered_options, "user_question": self.user_question, "failed_turns": 0}
 
     def events(self) -> list[EventType]:
-        return [SlotSet("region", self.region.id if self.region else None), SlotSet("item", self.item),
-                SlotSet("aspects", self.aspects), SlotSet("person_type", self.person_type),
-                SlotSet("asked_for", self.asked_for), SlotSet("offered_options", self.offered_options),
-                SlotSet("user_question", self.user_question), SlotSet("failed_turns", 0)]
+        """A SlotSet for each slot whose value this turn changed: setting a slot to the value it has changes
+        nothing, and each event costs Rasa a check, a row in the tracker store and a replay on every later turn."""
+        return [SlotSet(name, value) for name, value in self.values().items()
+                if name not in self.stored or value != self.stored[name]]
 
 
 class Dialogue:
