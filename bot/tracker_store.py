@@ -112,19 +112,32 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
         window = self.windows.get(tracker.sender_id)
         handed_out = window is not None and len(events) >= len(window.events) and all(
             mine is theirs for mine, theirs in zip(window.events, events))
-        with self.session_scope() as session:
-            if handed_out:
-                new = events[len(window.events):]
-            elif self._latest_id(session.connection(), tracker.sender_id) is None:
-                new = events  # a new conversation: Rasa's count of the stored events would cost ~1 ms of ORM for 0
-            else:
-                new = list(self._additional_events(session, tracker))
+        if handed_out:
+            new = events[len(window.events):]
+        else:
+            with self.session_scope() as session:
+                if self._latest_id(session.connection(), tracker.sender_id) is None:
+                    new = events  # a new conversation: Rasa's count of the stored events would cost ~1 ms of ORM for 0
+                else:
+                    new = list(self._additional_events(session, tracker))
+        with self.engine.begin() as connection:
             if new:
-                session.execute(self.events_table.insert(), [self._row(tracker.sender_id, event) for event in new])
-            latest = self._latest_id(session.connection(), tracker.sender_id)
-            session.commit()
+                self._insert(connection, [self._row(tracker.sender_id, event) for event in new])
+            latest = self._latest_id(connection, tracker.sender_id)
         if latest is not None:  # a tracker not handed out holds every event of its session, as Rasa's save assumes
             self._remember(tracker.sender_id, Window(self._window_of(tracker.sender_id, events), latest))
+
+    def _insert(self, connection: sa.engine.Connection, rows: list[dict[str, Any]]) -> None:
+        """The rows into the events table, given to the database driver as written where its parameter style allows
+        (the ORM session and the statement built by SQLAlchemy took half of a save's time)."""
+        marker = DRIVER_MARKERS.get(self.engine.dialect.paramstyle)
+        if marker is None:
+            connection.execute(self.events_table.insert(), rows)
+            return
+        columns = list(rows[0])
+        sql = (f"insert into {self.events_table.name} ({', '.join(columns)}) "
+               f"values ({', '.join([marker] * len(columns))})")
+        connection.exec_driver_sql(sql, [tuple(row[column] for column in columns) for row in rows])
 
     @staticmethod
     def _row(sender_id: str, event: Event) -> dict[str, Any]:
