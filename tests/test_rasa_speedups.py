@@ -1,7 +1,9 @@
 """bot.nlu.rasa_speedups gives Rasa's own verdicts and features, only faster."""
 from __future__ import annotations
 
+import asyncio
 import copy
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -9,10 +11,16 @@ import pytest
 import scipy.sparse
 from jsonschema import ValidationError, validate
 from rasa.core.actions.action import RemoteAction
+from rasa.core.agent import Agent
 from rasa.shared.core.domain import Domain
 from rasa.shared.nlu.training_data.features import Features
+from rasa.shared.nlu.training_data.loading import load_data
+from rasa.utils.tensorflow.models import RasaModel
 
 from bot.nlu import rasa_speedups
+from conftest import trained_model
+
+ROOT = Path(__file__).resolve().parents[1]
 
 RESPONSES: list[dict[str, Any]] = [
     {"events": [{"event": "slot", "name": "region", "value": "衡阳市本级", "timestamp": None}],
@@ -108,3 +116,28 @@ def test_whether_a_domain_is_empty_is_rasas_answer() -> None:
     assert Domain.empty().is_empty()
     domain = Domain.from_dict({"intents": ["greet"], "responses": {"utter_greet": [{"text": "您好"}]}})
     assert not domain.is_empty() and not domain.is_empty()
+
+
+@pytest.mark.server
+def test_diet_gives_rasas_own_outputs_through_the_direct_graph_call() -> None:
+    """The first 150 examples of the chitchat and out-of-scope data and the bench's questions parsed by the trained model,
+    once through Rasa's `tf.function` call and once through the direct one: the same intents, confidences and
+    entities, to the last bit."""
+    messages = [example.get("text") for name in ("chitchat.yml", "out_of_scope.yml")
+                for example in load_data(str(ROOT / "data" / "nlu" / name)).intent_examples][:150]
+    messages += ["耒阳 异地安置备案要什么材料", "长沙 住院费用报销要多久", "望城区 门诊费用报销 电话", "宜章 生育津贴 咨询电话"]
+    agent = Agent.load(str(trained_model()))
+
+    def parses() -> list[dict[str, Any]]:
+        return [asyncio.run(agent.parse_message(message)) for message in messages]
+
+    assert RasaModel._rasa_predict is rasa_speedups.rasa_predict
+    direct = parses()
+    RasaModel._rasa_predict = rasa_speedups._rasa_predict
+    try:
+        through_tf_function = parses()
+    finally:
+        RasaModel._rasa_predict = rasa_speedups.rasa_predict
+    assert len(messages) > 100
+    assert direct == through_tf_function
+    assert any(parse["entities"] for parse in direct)
