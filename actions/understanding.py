@@ -15,6 +15,10 @@ ASPECTS = ("materials", "office", "phone", "supervision", "time_limit", "process
            "online", "form", "amount", "deadline", "cover_start")
 INTENT_ASPECTS = {f"ask_{aspect}": aspect for aspect in ASPECTS}
 WORDS = words()
+# The English words of WORDS, longest first, each as a pattern from the start of a word: (pattern, length, meaning).
+ENGLISH_PATTERNS = [(re.compile(rf"\b{re.escape(word)}"), len(word), meaning)
+                    for word, meaning in sorted(WORDS.english_words.items(), key=lambda pair: -len(pair[0]))]
+LATIN_LETTER = re.compile("[a-z]")
 ASPECT_WORDS = WORDS.aspects
 PERSON_WORDS = WORDS.persons
 PERSON_LIKE_ALIASES = WORDS.person_like_aliases
@@ -398,10 +402,12 @@ def english_meanings(text: str) -> list[str]:
     the English words: read together they stand as the sentence does (company hired a foreign engineer → 单位 新招了
     外籍 员工), never as two words the sentence does not join."""
     lowered, found_at = text.lower(), []
-    for word, meaning in sorted(WORDS.english_words.items(), key=lambda pair: -len(pair[0])):
-        found = re.search(rf"\b{re.escape(word)}", lowered)
+    if not LATIN_LETTER.search(lowered):
+        return []  # every English word has a latin letter: most questions are Chinese only
+    for pattern, length, meaning in ENGLISH_PATTERNS:
+        found = pattern.search(lowered)
         if found:
-            lowered = lowered[: found.start()] + " " * len(word) + lowered[found.end() :]
+            lowered = lowered[: found.start()] + " " * length + lowered[found.end() :]
             found_at.append((found.start(), meaning))
     return list(dict.fromkeys(meaning for _, meaning in sorted(found_at)))
 
