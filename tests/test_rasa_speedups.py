@@ -13,6 +13,8 @@ from jsonschema import ValidationError, validate
 from rasa.core.actions.action import RemoteAction
 from rasa.core.agent import Agent
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.loading import load_data
 from rasa.utils.tensorflow.models import RasaModel
@@ -141,3 +143,24 @@ def test_diet_gives_rasas_own_outputs_through_the_direct_graph_call() -> None:
     assert len(messages) > 100
     assert direct == through_tf_function
     assert any(parse["entities"] for parse in direct)
+
+
+def test_past_states_are_rasas_own_and_follow_the_tracker() -> None:
+    domain = Domain.load(ROOT / "domain.yml")
+    tracker = DialogueStateTracker.from_events("caller-1", [
+        ActionExecuted("action_listen"),
+        UserUttered("衡阳 生育津贴 要什么材料", {"name": "ask_materials", "confidence": 0.9},
+                    [{"entity": "item", "value": "生育津贴", "start": 3, "end": 7}]),
+        ActionExecuted("action_answer"), SlotSet("eligibility_tree", "maternity")], domain.slots)
+    rule_only = {"rule_only_slots": ["eligibility_tree"], "rule_only_loops": []}
+    for arguments in [(False, False, None), (True, False, None), (False, True, rule_only), (True, True, rule_only)]:
+        assert rasa_speedups.past_states(tracker, domain, *arguments) == \
+            rasa_speedups._past_states(tracker, domain, *arguments)
+    first = rasa_speedups.past_states(tracker, domain)
+    del first[-1]["prev_action"]  # what a caller may do to its copy
+    first[-2]["user"].clear()
+    assert rasa_speedups.past_states(tracker, domain) == rasa_speedups._past_states(tracker, domain)
+    tracker.update(ActionExecuted("eligibility_form"))
+    after = rasa_speedups.past_states(tracker, domain)
+    assert after == rasa_speedups._past_states(tracker, domain)
+    assert after[-1]["prev_action"] == {"action_name": "eligibility_form"}
