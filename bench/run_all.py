@@ -40,6 +40,7 @@ import rest_bench  # noqa: E402
 import stock_bot  # noqa: E402
 
 from bot import serve  # noqa: E402
+from bot.training.train import TRAINING_ENVIRONMENT  # noqa: E402
 
 ROOT = harness.ROOT
 RESULTS = ROOT / "results" / "bench"
@@ -98,7 +99,7 @@ def against_stock(servers: harness.Servers, folder: Path) -> dict:
 
 def training(folder: Path) -> dict:
     """`rasa train` from scratch: fresh output directory and an empty training cache, so every component trains."""
-    env = dict(os.environ, RASA_CACHE_DIRECTORY=str(folder / "cache"), PYTHONPATH=str(ROOT))
+    env = dict(os.environ, **TRAINING_ENVIRONMENT, RASA_CACHE_DIRECTORY=str(folder / "cache"), PYTHONPATH=str(ROOT))
     started = time.monotonic()
     subprocess.run([sys.executable, "-m", "rasa", "train", "--config", "config.yml", "--domain", "domain.yml",
                     "--data", "data", "--out", str(folder / "models"), "--fixed-model-name", "bench"],
